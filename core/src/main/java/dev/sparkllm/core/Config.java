@@ -1,0 +1,424 @@
+package dev.sparkllm.core;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * One YAML tree drives every stage. The documented defaults ({@code conf/defaults.yaml}, shipped in
+ * the jar) define which keys exist and their types; a user file and {@code --set a.b=v} overrides
+ * may only change values of existing keys, with the same type. A default of {@code null} accepts a
+ * string or null. Keys under a map whose default is an empty map ({@code {}}) are free-form.
+ *
+ * <p>Instances are immutable views (a root or a section) and serializable, so steps can carry their
+ * section to executors.
+ */
+public final class Config implements Serializable {
+  private static final long serialVersionUID = 1L;
+  public static final String DEFAULTS_RESOURCE = "spark-llm/defaults.yaml";
+  private static final ObjectMapper YAML =
+      new ObjectMapper(
+          new YAMLFactory()
+              .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+              .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+  private static final Pattern SECRET_KEY =
+      Pattern.compile(
+          "(?i).*(secret|password|passwd|credential|api[._-]?key|access[._-]?key|auth[._-]?token"
+              + "|session[._-]?token|bearer).*");
+  static final String MASK = "*****";
+
+  private final ObjectNode root;
+  private final String prefix;
+
+  private Config(ObjectNode root, String prefix) {
+    this.root = root;
+    this.prefix = prefix;
+  }
+
+  /** The shipped defaults alone. */
+  public static Config defaults() {
+    return new Config(loadDefaults(), "");
+  }
+
+  /**
+   * Defaults, then the user file (may be null), then {@code key=value} overrides, each validated
+   * against the defaults.
+   */
+  public static Config load(String userFile, List<String> overrides) {
+    ObjectNode defaults = loadDefaults();
+    ObjectNode merged = defaults.deepCopy();
+    if (userFile != null) {
+      JsonNode user;
+      try {
+        user = YAML.readTree(Storage.readString(userFile));
+      } catch (JsonProcessingException e) {
+        throw new SparkLlmException(
+            "config file "
+                + userFile
+                + " is not valid YAML: "
+                + e.getOriginalMessage()
+                + " (line "
+                + (e.getLocation() == null ? "?" : e.getLocation().getLineNr())
+                + ")");
+      }
+      if (user != null && !user.isNull() && !user.isMissingNode()) {
+        if (!user.isObject()) {
+          throw new SparkLlmException(
+              "config file " + userFile + " must be a YAML mapping of sections (e.g. preprocess:)");
+        }
+        mergeInto(merged, (ObjectNode) user, defaults, "", userFile);
+      }
+    }
+    for (String override : overrides == null ? List.<String>of() : overrides) {
+      applyOverride(merged, defaults, override);
+    }
+    return new Config(merged, "");
+  }
+
+  public static Config fromYaml(String yaml) {
+    try {
+      JsonNode node = YAML.readTree(yaml);
+      return new Config((ObjectNode) node, "");
+    } catch (JsonProcessingException e) {
+      throw new SparkLlmException("invalid YAML: " + e.getOriginalMessage());
+    }
+  }
+
+  private static ObjectNode loadDefaults() {
+    try (InputStream in = Config.class.getClassLoader().getResourceAsStream(DEFAULTS_RESOURCE)) {
+      if (in == null) {
+        throw new SparkLlmException(
+            "defaults " + DEFAULTS_RESOURCE + " missing from the classpath; rebuild the project");
+      }
+      return (ObjectNode) YAML.readTree(in);
+    } catch (IOException e) {
+      throw new SparkLlmException("cannot read built-in defaults: " + e.getMessage(), e);
+    }
+  }
+
+  private static void mergeInto(
+      ObjectNode target, ObjectNode user, JsonNode defaults, String path, String origin) {
+    Iterator<Map.Entry<String, JsonNode>> it = user.fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String key = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+      JsonNode def = defaults == null ? null : defaults.get(e.getKey());
+      boolean freeForm = defaults != null && defaults.isObject() && defaults.isEmpty();
+      if (def == null && !freeForm) {
+        throw new SparkLlmException(
+            "unknown config key '"
+                + key
+                + "' in "
+                + origin
+                + "; valid keys here: "
+                + validKeys(defaults));
+      }
+      JsonNode value = e.getValue();
+      if (def != null && def.isObject() && !def.isEmpty()) {
+        if (!value.isObject()) {
+          throw new SparkLlmException(
+              "config key '"
+                  + key
+                  + "' in "
+                  + origin
+                  + " must be a mapping, not "
+                  + describe(value));
+        }
+        ObjectNode sub = (ObjectNode) target.get(e.getKey());
+        mergeInto(sub, (ObjectNode) value, def, key, origin);
+      } else {
+        if (def != null) {
+          checkType(key, def, value, origin);
+        }
+        target.set(e.getKey(), coerce(def, value));
+      }
+    }
+  }
+
+  private static String validKeys(JsonNode defaults) {
+    if (defaults == null || !defaults.isObject()) {
+      return "(none)";
+    }
+    List<String> keys = new ArrayList<>();
+    defaults.fieldNames().forEachRemaining(keys::add);
+    return String.join(", ", keys);
+  }
+
+  private static void applyOverride(ObjectNode merged, ObjectNode defaults, String override) {
+    int eq = override.indexOf('=');
+    if (eq <= 0) {
+      throw new SparkLlmException(
+          "--set '" + override + "' must look like section.key=value (e.g. preprocess.seed=7)");
+    }
+    String key = override.substring(0, eq).trim();
+    String raw = override.substring(eq + 1);
+    JsonNode value;
+    try {
+      value = raw.isEmpty() ? TextNode.valueOf("") : YAML.readTree(raw);
+      if (value == null || value.isMissingNode()) {
+        value = TextNode.valueOf(raw);
+      }
+    } catch (JsonProcessingException e) {
+      value = TextNode.valueOf(raw);
+    }
+    // Build a nested user tree for the dotted key and reuse the file-merge validation.
+    ObjectNode user = JsonNodeFactory.instance.objectNode();
+    ObjectNode cursor = user;
+    String[] parts = key.split("\\.");
+    for (int i = 0; i < parts.length - 1; i++) {
+      cursor = cursor.putObject(parts[i]);
+    }
+    cursor.set(parts[parts.length - 1], value);
+    mergeInto(merged, user, defaults, "", "--set " + key);
+  }
+
+  private static void checkType(String key, JsonNode def, JsonNode value, String origin) {
+    boolean ok;
+    if (def.isNull()) {
+      ok = value.isNull() || value.isValueNode();
+    } else if (def.isBoolean()) {
+      ok = value.isBoolean();
+    } else if (def.isIntegralNumber()) {
+      ok = value.isIntegralNumber();
+    } else if (def.isNumber()) {
+      ok = value.isNumber();
+    } else if (def.isTextual()) {
+      ok = value.isValueNode() && !value.isNull();
+    } else if (def.isArray()) {
+      ok = value.isArray();
+      if (ok && def.size() > 0) {
+        // Positional check so lists of pairs like [[2, 0.2]] keep their per-position types.
+        for (int i = 0; i < value.size(); i++) {
+          JsonNode itemDef = def.get(Math.min(i, def.size() - 1));
+          checkType(key + "[" + i + "]", itemDef, value.get(i), origin);
+        }
+      }
+    } else if (def.isObject()) {
+      ok = value.isObject();
+    } else {
+      ok = true;
+    }
+    if (!ok) {
+      throw new SparkLlmException(
+          "config key '"
+              + key
+              + "' in "
+              + origin
+              + " must be "
+              + describe(def)
+              + ", got "
+              + describe(value)
+              + " ("
+              + value
+              + ")");
+    }
+  }
+
+  private static JsonNode coerce(JsonNode def, JsonNode value) {
+    if (def != null && def.isTextual() && value.isValueNode() && !value.isTextual()) {
+      return TextNode.valueOf(value.asText());
+    }
+    return value;
+  }
+
+  private static String describe(JsonNode n) {
+    if (n.isNull()) {
+      return "a string or null";
+    } else if (n.isBoolean()) {
+      return "a boolean (true/false)";
+    } else if (n.isIntegralNumber()) {
+      return "an integer";
+    } else if (n.isNumber()) {
+      return "a number";
+    } else if (n.isTextual()) {
+      return "a string";
+    } else if (n.isArray()) {
+      return "a list";
+    } else if (n.isObject()) {
+      return "a mapping";
+    }
+    return n.getNodeType().toString().toLowerCase();
+  }
+
+  // ---- reading values -------------------------------------------------------------------------
+
+  /** A view of a section, e.g. {@code config.section("preprocess.gopher_quality")}. */
+  public Config section(String path) {
+    JsonNode n = node(path);
+    if (!n.isObject()) {
+      throw new SparkLlmException("config key '" + full(path) + "' is not a section");
+    }
+    return new Config(root, full(path));
+  }
+
+  public boolean has(String path) {
+    return find(path) != null;
+  }
+
+  public String getString(String path) {
+    JsonNode n = node(path);
+    return n.isNull() ? null : n.asText();
+  }
+
+  public int getInt(String path) {
+    JsonNode n = node(path);
+    if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+      throw new SparkLlmException("config key '" + full(path) + "' must be an integer, got " + n);
+    }
+    return n.intValue();
+  }
+
+  public long getLong(String path) {
+    JsonNode n = node(path);
+    if (!n.isIntegralNumber()) {
+      throw new SparkLlmException("config key '" + full(path) + "' must be an integer, got " + n);
+    }
+    return n.longValue();
+  }
+
+  public double getDouble(String path) {
+    JsonNode n = node(path);
+    if (!n.isNumber()) {
+      throw new SparkLlmException("config key '" + full(path) + "' must be a number, got " + n);
+    }
+    return n.doubleValue();
+  }
+
+  public boolean getBoolean(String path) {
+    JsonNode n = node(path);
+    if (!n.isBoolean()) {
+      throw new SparkLlmException(
+          "config key '" + full(path) + "' must be true or false, got " + n);
+    }
+    return n.booleanValue();
+  }
+
+  public List<String> getStringList(String path) {
+    JsonNode n = node(path);
+    if (!n.isArray()) {
+      throw new SparkLlmException("config key '" + full(path) + "' must be a list, got " + n);
+    }
+    List<String> out = new ArrayList<>();
+    n.forEach(x -> out.add(x.asText()));
+    return out;
+  }
+
+  public List<Double> getDoubleList(String path) {
+    JsonNode n = node(path);
+    if (!n.isArray()) {
+      throw new SparkLlmException("config key '" + full(path) + "' must be a list, got " + n);
+    }
+    List<Double> out = new ArrayList<>();
+    n.forEach(x -> out.add(x.asDouble()));
+    return out;
+  }
+
+  /** The keys directly under this view (or under {@code path} when given). */
+  public List<String> keys(String path) {
+    JsonNode n = path == null || path.isEmpty() ? node("") : node(path);
+    List<String> out = new ArrayList<>();
+    n.fieldNames().forEachRemaining(out::add);
+    return out;
+  }
+
+  /** The raw tree of this view, for typed binding with Jackson. */
+  public JsonNode tree() {
+    return prefix.isEmpty() ? root : find("");
+  }
+
+  private String full(String path) {
+    if (prefix.isEmpty()) {
+      return path;
+    }
+    return path.isEmpty() ? prefix : prefix + "." + path;
+  }
+
+  private JsonNode find(String path) {
+    String p = full(path);
+    JsonNode n = root;
+    if (p.isEmpty()) {
+      return n;
+    }
+    for (String part : p.split("\\.")) {
+      n = n.get(part);
+      if (n == null) {
+        return null;
+      }
+    }
+    return n;
+  }
+
+  private JsonNode node(String path) {
+    JsonNode n = find(path);
+    if (n == null) {
+      throw new SparkLlmException(
+          "config key '" + full(path) + "' is missing (not in conf/defaults.yaml)");
+    }
+    return n;
+  }
+
+  // ---- writing --------------------------------------------------------------------------------
+
+  /** The resolved config as YAML with every secret-looking value replaced by a mask. */
+  public String toMaskedYaml() {
+    ObjectNode copy = root.deepCopy();
+    mask(copy);
+    try {
+      return YAML.writeValueAsString(copy);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** SHA-256 of the resolved (unmasked) config, to tell whether an output matches a config. */
+  public String hash() {
+    try {
+      return Hashing.sha256Hex(YAML.writeValueAsBytes(root));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static boolean isSecretKey(String key) {
+    return SECRET_KEY.matcher(key).matches();
+  }
+
+  private static void mask(JsonNode node) {
+    if (node.isObject()) {
+      ObjectNode obj = (ObjectNode) node;
+      List<String> names = new ArrayList<>();
+      obj.fieldNames().forEachRemaining(names::add);
+      for (String name : names) {
+        JsonNode child = obj.get(name);
+        if (isSecretKey(name) && child.isValueNode() && !child.isNull()) {
+          obj.put(name, MASK);
+        } else {
+          mask(child);
+        }
+      }
+    } else if (node.isArray()) {
+      for (JsonNode child : (ArrayNode) node) {
+        mask(child);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return toMaskedYaml();
+  }
+}

@@ -1,0 +1,27 @@
+package dev.sparkllm.core;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+/** The project's JSON mapper: stable key order and pretty output for reports and manifests. */
+public final class Json {
+  public static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+
+  private Json() {}
+
+  public static String write(Object value) {
+    try {
+      return MAPPER.writeValueAsString(value) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialize " + value.getClass(), e);
+    }
+  }
+
+  public static void writeFile(String path, Object value) {
+    Storage.writeString(path, write(value));
+  }
+}

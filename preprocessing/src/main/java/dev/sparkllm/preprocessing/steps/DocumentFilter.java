@@ -1,0 +1,16 @@
+package dev.sparkllm.preprocessing.steps;
+
+import dev.sparkllm.preprocessing.Document;
+
+/** A step that keeps or rejects a document without changing it. */
+public abstract class DocumentFilter implements DocumentStep {
+  private static final long serialVersionUID = 1L;
+
+  /** Returns null to keep the document, or a short stable reason to reject it. */
+  protected abstract String reject(Document doc);
+
+  @Override
+  public final String apply(Document doc) {
+    return reject(doc);
+  }
+}
