@@ -1,0 +1,84 @@
+package dev.sparkllm.jobs;
+
+import dev.sparkllm.core.Config;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Option;
+
+/** Options every Spark command takes: config, overrides, master and Spark settings. */
+public final class JobOptions {
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "YAML config (local, file:// or s3a://); defaults: conf/defaults.yaml.")
+  String config;
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "Override one config key, e.g. --set preprocess.seed=7 (repeatable).")
+  List<String> overrides = new ArrayList<>();
+
+  @Option(
+      names = "--master",
+      paramLabel = "URL",
+      description =
+          "Spark master when not under spark-submit (default: local[*]), e.g. local[2],"
+              + " local-cluster[2,1,2048].")
+  String master;
+
+  @Option(
+      names = "--conf",
+      paramLabel = "spark.k=v",
+      description =
+          "Spark setting passed through, e.g. --conf spark.driver.memory=4g (repeatable).")
+  List<String> sparkConf = new ArrayList<>();
+
+  @Option(names = "--verbose", description = "Print stack traces of errors.")
+  boolean verbose;
+
+  Config loadConfig() {
+    return Config.load(config, overrides);
+  }
+
+  /**
+   * A session for the command. Under spark-submit the master and settings come from it; from the
+   * CLI, --master (default local[*]) applies. Config {@code spark.conf} entries come first, then
+   * --conf, so the command line wins.
+   */
+  SparkSession session(Config cfg) {
+    SparkConf sc = new SparkConf();
+    boolean submitted = sc.contains("spark.master");
+    if (!submitted) {
+      sc.setMaster(master == null ? "local[*]" : master);
+    } else if (master != null) {
+      throw new dev.sparkllm.core.SparkLlmException(
+          "--master is set by spark-submit here; pass it to spark-submit instead");
+    }
+    if (!sc.contains("spark.app.name")) {
+      sc.setAppName(cfg.getString("spark.app_name"));
+    }
+    for (Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e :
+        iterable(cfg.section("spark").tree().get("conf").fields())) {
+      sc.set(e.getKey(), e.getValue().asText());
+    }
+    for (String kv : sparkConf) {
+      int eq = kv.indexOf('=');
+      if (eq <= 0 || !kv.startsWith("spark.")) {
+        throw new dev.sparkllm.core.SparkLlmException(
+            "--conf '" + kv.replaceAll("=.*", "=...") + "' must look like spark.key=value");
+      }
+      sc.set(kv.substring(0, eq), kv.substring(eq + 1));
+    }
+    sc.setIfMissing("spark.ui.showConsoleProgress", String.valueOf(System.console() != null));
+    sc.setIfMissing("spark.sql.shuffle.partitions", "8");
+    return SparkSession.builder().config(sc).getOrCreate();
+  }
+
+  private static <T> Iterable<T> iterable(java.util.Iterator<T> it) {
+    return () -> it;
+  }
+}
