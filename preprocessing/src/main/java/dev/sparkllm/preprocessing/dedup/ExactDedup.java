@@ -16,9 +16,10 @@ import org.apache.spark.storage.StorageLevel;
  * Removes documents whose normalized text equals another document's.
  *
  * <p>Normalization (upstream steps already applied NFKC and whitespace cleaning when enabled):
- * lowercase, every run of whitespace collapsed to one space, and leading/trailing punctuation and
- * whitespace (Unicode {@code \p{P}}, {@code \s}) stripped from the whole document. So "Hello,
- * World!" and " hello world" are duplicates, while punctuation inside the text still counts.
+ * lowercase, every run of whitespace ({@code \s} and Unicode {@code \p{Z}}, e.g. no-break space)
+ * collapsed to one space, and leading/trailing punctuation ({@code \p{P}}) and whitespace stripped
+ * from the whole document. So "Hello World!" and " hello\tworld" are duplicates, while "hello,
+ * world" is not: punctuation inside the text is content.
  *
  * <p>Key: SHA-256 of the normalized text's UTF-8 bytes (Spark's built-in {@code sha2}), 32 bytes
  * per document in the shuffle; collisions are not a practical concern. Survivor of each group: the
@@ -48,8 +49,8 @@ public final class ExactDedup {
   /** The normalized text documents are compared by (see class comment). */
   public static Column normalizedText(Column text) {
     Column t = lower(coalesce(text, lit("")));
-    t = regexp_replace(t, "\\s+", " ");
-    return regexp_replace(t, "^[\\p{P}\\s]+|[\\p{P}\\s]+$", "");
+    t = regexp_replace(t, "[\\s\\p{Z}]+", " ");
+    return regexp_replace(t, "^[\\p{P}\\s\\p{Z}]+|[\\p{P}\\s\\p{Z}]+$", "");
   }
 
   /**

@@ -43,7 +43,7 @@ class ExactDedupTest {
             .add("source", DataTypes.StringType);
     List<Row> rows =
         List.of(
-            RowFactory.create("d3", "Hello   World!", "a"),
+            RowFactory.create("d3", "Hello \u00a0 World!", "a"),
             RowFactory.create("d1", "hello world", "b"),
             RowFactory.create("d2", "  HELLO\tworld...", "c"),
             // Punctuation inside the text is content, not formatting.

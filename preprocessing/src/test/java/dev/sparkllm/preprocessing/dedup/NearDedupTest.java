@@ -234,6 +234,7 @@ class NearDedupTest {
     assertThat(expected.size() - multi).as("and singletons").isGreaterThan(20);
 
     long t0 = System.nanoTime();
+    long cpu0 = processCpuNanos();
     StageResult r = nearDedup("mark").apply(docs(corpus));
     Map<String, String> got = new TreeMap<>();
     for (Row row : r.kept().collectAsList()) {
@@ -241,7 +242,8 @@ class NearDedupTest {
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     System.out.printf(
-        "NearDedup mark: %d docs, %.1f s, stats %s%n", corpus.size(), seconds, r.stats());
+        "NearDedup mark: %d docs, %.1f s wall, %.1f s process CPU, stats %s%n",
+        corpus.size(), seconds, (processCpuNanos() - cpu0) / 1e9, r.stats());
 
     assertThat(got).isEqualTo(expected);
     assertThat(r.kept().columns()).containsExactly("id", "text", "source", "cluster_id");
@@ -381,5 +383,11 @@ class NearDedupTest {
     assertThat(r.kept().columns()).containsExactly("id", "text", "source", "cluster_id");
     assertThat(r.kept().filter("cluster_id = id").count()).isEqualTo(corpus.size());
     assertThat(r.rejected().count()).isZero();
+  }
+
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 }
