@@ -93,7 +93,7 @@ public final class PreprocessJob {
     Map<String, Object> stats = new LinkedHashMap<>();
     List<Map<String, Object>> stepStats = perDocumentStats(processed, steps, nanos, input);
 
-    WholeDatasetStages.Outcome after = WholeDatasetStages.run(spark, pre, kept, stepStats);
+    WholeDatasetStages.Outcome after = WholeDatasetStages.run(pre, kept, stepStats);
     rejectedParts.addAll(after.rejected());
     Dataset<Row> rejected = rejectedParts.get(0);
     for (int i = 1; i < rejectedParts.size(); i++) {
@@ -115,6 +115,7 @@ public final class PreprocessJob {
     long keptWritten = spark.read().schema(after.docs().schema()).parquet(docsDir).count();
     long rejectedWritten = spark.read().schema(rejected.schema()).parquet(rejectedDir).count();
     Map<String, Long> redactions = redactionTotals(processed, spark);
+    after.release();
     processed.unpersist();
 
     stats.put("input", inputStats(files, input));

@@ -56,7 +56,12 @@ public final class S3ProxyServer implements AutoCloseable {
             "s3proxy.authorization=aws-v2-or-v4",
             "s3proxy.identity=" + ACCESS_KEY,
             "s3proxy.credential=" + SECRET_KEY,
-            "jclouds.provider=filesystem",
+            // The in-memory store keeps every key as S3 does, directory markers ("dir/") included;
+            // the filesystem providers turn markers into folders, which breaks the S3A magic
+            // committer for tasks that write no rows.
+            "jclouds.provider=transient",
+            "jclouds.identity=" + ACCESS_KEY,
+            "jclouds.credential=" + SECRET_KEY,
             "jclouds.filesystem.basedir=" + base,
             ""));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -73,13 +78,37 @@ public final class S3ProxyServer implements AutoCloseable {
       }
       try (Socket sock = new Socket()) {
         sock.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return new S3ProxyServer(p, port, base);
       } catch (IOException notYet) {
+        Thread.sleep(200);
+        continue;
+      }
+      S3ProxyServer server = new S3ProxyServer(p, port, base);
+      try {
+        server.createBuckets(buckets);
+        return server;
+      } catch (RuntimeException notReady) {
         Thread.sleep(200);
       }
     }
     p.destroyForcibly();
     throw new IllegalStateException("S3Proxy did not open port " + port + " within 60 s");
+  }
+
+  private void createBuckets(String... buckets) {
+    try (software.amazon.awssdk.services.s3.S3Client client =
+        software.amazon.awssdk.services.s3.S3Client.builder()
+            .endpointOverride(java.net.URI.create(endpoint()))
+            .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+            .forcePathStyle(true)
+            .credentialsProvider(
+                software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                    software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
+                        ACCESS_KEY, SECRET_KEY)))
+            .build()) {
+      for (String b : buckets) {
+        client.createBucket(r -> r.bucket(b));
+      }
+    }
   }
 
   public String endpoint() {
