@@ -39,15 +39,12 @@ public final class ControlCharRemover extends TextModifier {
       return text;
     }
     StringBuilder sb = new StringBuilder(n);
-    sb.append(text, 0, i);
     boolean changed = false;
+    int copied = 0;
     while (i < n) {
+      // Copy the clean run before this character in one call.
+      sb.append(text, copied, i);
       char c = text.charAt(i);
-      if (!suspicious(c)) {
-        sb.append(c);
-        i++;
-        continue;
-      }
       if (Character.isHighSurrogate(c)) {
         if (i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
           int cp = Character.toCodePoint(c, text.charAt(i + 1));
@@ -61,34 +58,49 @@ public final class ControlCharRemover extends TextModifier {
           changed = true;
           i++;
         }
-        continue;
-      }
-      if (c == '\r') {
+      } else if (c == '\r') {
         sb.append('\n');
         changed = true;
         i += (i + 1 < n && text.charAt(i + 1) == '\n') ? 2 : 1;
-        continue;
-      }
-      if (c == '\u000B' || c == '\f' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
-        sb.append('\n');
-        changed = true;
-      } else if (Character.isLowSurrogate(c)) {
-        changed = true; // a low surrogate reached here has no high surrogate before it
-      } else if ((c == '\u200C' || c == '\u200D') && joinsNonAscii(text, i)) {
-        sb.append(c);
-      } else if (c == '\n' || c == '\t' || !removable(c)) {
-        sb.append(c);
       } else {
-        changed = true;
+        if (c == '\u000B' || c == '\f' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+          sb.append('\n');
+          changed = true;
+        } else if (Character.isLowSurrogate(c)) {
+          changed = true; // a low surrogate reached here has no high surrogate before it
+        } else if ((c == '\u200C' || c == '\u200D') && joinsNonAscii(text, i)) {
+          sb.append(c);
+        } else if (c == '\n' || c == '\t' || !removable(c)) {
+          sb.append(c);
+        } else {
+          changed = true;
+        }
+        i++;
       }
-      i++;
+      copied = i;
+      while (i < n && !suspicious(text.charAt(i))) {
+        i++;
+      }
     }
+    sb.append(text, copied, n);
     return changed ? sb.toString() : text;
   }
 
-  /** Cheap pre-check: everything that might need a closer look. */
+  /** Everything that might need a closer look; most text has none of it. */
   private static boolean suspicious(char c) {
-    return c < 0x20 || (c >= 0x7F && c <= 0xAD) || c >= 0x0600;
+    if (c < 0x20) {
+      return c != '\n' && c != '\t';
+    }
+    if (c < 0x7F) {
+      return false;
+    }
+    return c <= 0x9F
+        || c == 0xAD
+        || (c >= 0x0600
+            && (Character.isSurrogate(c)
+                || c == 0x2028
+                || c == 0x2029
+                || Character.getType(c) == Character.FORMAT));
   }
 
   private static boolean removable(char c) {

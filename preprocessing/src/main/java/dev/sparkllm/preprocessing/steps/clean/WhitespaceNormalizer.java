@@ -31,7 +31,18 @@ public final class WhitespaceNormalizer extends TextModifier {
     boolean space = false;
     for (int i = 0; i < n; i++) {
       char c = text.charAt(i);
-      if (c == '\n'
+      if (c > ' ' && c < 0x7F) {
+        // Printable ASCII, the usual case: copy the whole run at once.
+        int end = i + 1;
+        while (end < n && text.charAt(end) > ' ' && text.charAt(end) < 0x7F) {
+          end++;
+        }
+        separate(sb, newlines, space);
+        newlines = 0;
+        space = false;
+        sb.append(text, i, end);
+        i = end - 1;
+      } else if (c == '\n'
           || c == '\r'
           || c == '\u000B'
           || c == '\f'
@@ -46,18 +57,23 @@ public final class WhitespaceNormalizer extends TextModifier {
       } else if (c == ' ' || c == '\t' || Character.isSpaceChar(c) || Character.isWhitespace(c)) {
         space = true;
       } else {
-        if (sb.length() > 0) {
-          if (newlines > 0) {
-            sb.append(newlines == 1 ? "\n" : "\n\n");
-          } else if (space) {
-            sb.append(' ');
-          }
-        }
+        separate(sb, newlines, space);
         newlines = 0;
         space = false;
         sb.append(c);
       }
     }
     return sb.length() == n && text.contentEquals(sb) ? text : sb.toString();
+  }
+
+  /** Writes what separates the next visible character from the previous one. */
+  private static void separate(StringBuilder sb, int newlines, boolean space) {
+    if (sb.length() > 0) {
+      if (newlines > 0) {
+        sb.append(newlines == 1 ? "\n" : "\n\n");
+      } else if (space) {
+        sb.append(' ');
+      }
+    }
   }
 }

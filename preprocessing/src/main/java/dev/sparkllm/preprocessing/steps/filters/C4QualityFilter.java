@@ -36,7 +36,8 @@ import java.util.regex.Pattern;
  * [citation needed]}) are deleted from lines first.
  *
  * <p>Terminal punctuation is {@code . ! ? " ' ” ’}: C4's list plus the curly closing quotes, so
- * edited prose ending a line with a closing quote is kept. Sentences are counted per kept line
+ * edited prose ending a line with a closing quote is kept; a closing bracket after {@code . ! ?}
+ * ({@code "(See chapter 2.)"}) also ends a line properly. Sentences are counted per kept line
  * (NLTK's Punkt in datatrove) by a light rule: a run of {@code .!?}, optional closing quotes or
  * brackets, whitespace, then an uppercase letter, digit or opening quote starts a new sentence,
  * unless the period ends a common abbreviation (Mr., Dr., U.S.) or a single initial.
@@ -202,10 +203,26 @@ public final class C4QualityFilter implements DocumentStep {
   }
 
   private static boolean endsWithTerminal(String line) {
-    if (line.isEmpty()) {
+    int i = line.length() - 1;
+    if (i < 0) {
       return false;
     }
-    char c = line.charAt(line.length() - 1);
+    char c = line.charAt(i);
+    if (isTerminal(c)) {
+      return true;
+    }
+    // "(See chapter 2.)" ends a sentence too: look through closing brackets (and quotes) for a
+    // mark.
+    if (c != ')' && c != ']') {
+      return false;
+    }
+    while (i >= 0 && (isCloser(line.charAt(i)) || line.charAt(i) == ' ')) {
+      i--;
+    }
+    return i >= 0 && isMark(line.charAt(i));
+  }
+
+  private static boolean isTerminal(char c) {
     return c == '.'
         || c == '!'
         || c == '?'

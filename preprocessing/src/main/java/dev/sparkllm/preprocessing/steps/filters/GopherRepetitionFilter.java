@@ -5,8 +5,8 @@ import dev.sparkllm.core.Config;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.preprocessing.Document;
 import dev.sparkllm.preprocessing.steps.DocumentFilter;
+import java.util.Arrays;
 import java.util.HashSet;
-import java.util.regex.Pattern;
 
 /**
  * Gopher repetition rules (Rae et al. 2021, table A1), as in datatrove's {@code
@@ -46,9 +46,6 @@ import java.util.regex.Pattern;
 public final class GopherRepetitionFilter extends DocumentFilter {
   private static final long serialVersionUID = 1L;
   public static final String NAME = "gopher_repetition";
-
-  private static final Pattern PARAGRAPHS = Pattern.compile("\\n{2,}");
-  private static final Pattern LINES = Pattern.compile("\\n+");
 
   private final double dupLineFrac;
   private final double dupParaFrac;
@@ -107,14 +104,14 @@ public final class GopherRepetitionFilter extends DocumentFilter {
     if (len == 0) {
       return null;
     }
-    long[] para = duplicates(PARAGRAPHS.split(text.strip(), -1));
+    long[] para = duplicates(text.strip(), 2);
     if (dupParaFrac > 0 && (double) para[0] / para[2] > dupParaFrac) {
       return "dup_para_frac";
     }
     if (dupParaCharFrac > 0 && para[1] / len > dupParaCharFrac) {
       return "dup_para_char_frac";
     }
-    long[] line = duplicates(LINES.split(text, -1));
+    long[] line = duplicates(text, 1);
     if (dupLineFrac > 0 && (double) line[0] / line[2] > dupLineFrac) {
       return "dup_line_frac";
     }
@@ -133,18 +130,20 @@ public final class GopherRepetitionFilter extends DocumentFilter {
       prefixChars[k + 1] = prefixChars[k] + tokens.length(k);
     }
     LongIntMap counts = new LongIntMap(size);
+    NGrams grams = new NGrams(hashes);
     for (int r = 0; r < topN.length; r++) {
       int n = topN[r];
       if (topFrac[r] <= 0 || size < n) {
         continue;
       }
+      long[] keys = grams.of(n);
       counts.clear();
       int max = 0;
       for (int k = 0; k + n <= size; k++) {
-        max = Math.max(max, counts.increment(ngram(hashes, k, n)));
+        max = Math.max(max, counts.increment(keys[k]));
       }
       for (int k = 0; k + n <= size; k++) {
-        if (counts.get(ngram(hashes, k, n)) == max) {
+        if (counts.get(keys[k]) == max) {
           int chars = prefixChars[k + n] - prefixChars[k] + n - 1;
           if ((double) chars * max / len > topFrac[r]) {
             return "top_" + n + "_gram";
@@ -158,16 +157,16 @@ public final class GopherRepetitionFilter extends DocumentFilter {
       if (dupFrac[r] <= 0 || size < n) {
         continue;
       }
+      long[] keys = grams.of(n);
       counts.clear();
       long repeated = 0;
       int k = 0;
       while (k + n <= size) {
-        long h = ngram(hashes, k, n);
-        if (counts.get(h) > 0) {
+        if (counts.get(keys[k]) > 0) {
           repeated += prefixChars[k + n] - prefixChars[k];
           k += n;
         } else {
-          counts.increment(h);
+          counts.increment(keys[k]);
           k++;
         }
       }
@@ -178,25 +177,81 @@ public final class GopherRepetitionFilter extends DocumentFilter {
     return null;
   }
 
-  /** {duplicate count, duplicate chars, total} over parts, a part seen before being a duplicate. */
-  private static long[] duplicates(String[] parts) {
-    HashSet<String> seen = new HashSet<>(parts.length * 2);
-    long dups = 0;
-    long chars = 0;
-    for (String p : parts) {
-      if (!seen.add(p)) {
-        dups++;
-        chars += p.length();
-      }
+  /**
+   * Hashes of all n-grams for one n at a time. Going from n to n+1 costs one multiply-add per
+   * position, so the usual increasing list (2, 3, 4, 5, ... 10) is built incrementally.
+   */
+  private static final class NGrams {
+    private final long[] tokens;
+    private final long[] partial;
+    private final long[] mixed;
+    private int n;
+
+    NGrams(long[] tokens) {
+      this.tokens = tokens;
+      this.partial = new long[tokens.length];
+      this.mixed = new long[tokens.length];
     }
-    return new long[] {dups, chars, parts.length};
+
+    /** keys[k] = hash of tokens k..k+n-1, for k + n <= size (the array is reused). */
+    long[] of(int target) {
+      if (target < n) {
+        Arrays.fill(partial, 0L);
+        n = 0;
+      }
+      int size = tokens.length;
+      while (n < target) {
+        for (int k = 0; k + n < size; k++) {
+          partial[k] = partial[k] * 0x9E3779B97F4A7C15L + tokens[k + n];
+        }
+        n++;
+      }
+      for (int k = 0; k + n <= size; k++) {
+        mixed[k] = Tokens.mix(partial[k] ^ n);
+      }
+      return mixed;
+    }
   }
 
-  private static long ngram(long[] hashes, int k, int n) {
-    long h = n;
-    for (int i = k; i < k + n; i++) {
-      h = h * 0x9E3779B97F4A7C15L + hashes[i];
+  /**
+   * {duplicate count, duplicate chars, total} over the parts of {@code text} separated by runs of
+   * at least {@code minBreaks} newlines (like Python's {@code re.split("\\n{k,}", text)}); a part
+   * seen before is a duplicate.
+   */
+  static long[] duplicates(String text, int minBreaks) {
+    HashSet<String> seen = new HashSet<>();
+    long dups = 0;
+    long chars = 0;
+    long parts = 0;
+    int n = text.length();
+    int start = 0;
+    int i = 0;
+    while (true) {
+      int end = text.indexOf('\n', i);
+      int run = 0;
+      if (end >= 0) {
+        while (end + run < n && text.charAt(end + run) == '\n') {
+          run++;
+        }
+        if (run < minBreaks) {
+          i = end + run;
+          continue;
+        }
+      } else {
+        end = n;
+      }
+      String part = text.substring(start, end);
+      parts++;
+      if (!seen.add(part)) {
+        dups++;
+        chars += part.length();
+      }
+      if (end == n) {
+        break;
+      }
+      start = end + run;
+      i = start;
     }
-    return Tokens.mix(h);
+    return new long[] {dups, chars, parts};
   }
 }

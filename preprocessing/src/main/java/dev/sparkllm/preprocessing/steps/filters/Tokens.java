@@ -22,31 +22,58 @@ final class Tokens {
     this.end = new int[capacity];
   }
 
+  // ASCII character classes, so the common case needs no Unicode table lookups.
+  private static final byte SPACE = 0;
+  private static final byte WORD = 1;
+  private static final byte OTHER = 2;
+  private static final byte[] ASCII = new byte[128];
+
+  static {
+    for (int c = 0; c < 128; c++) {
+      ASCII[c] =
+          Character.isWhitespace(c) || Character.isSpaceChar(c)
+              ? SPACE
+              : Character.isLetterOrDigit(c) ? WORD : OTHER;
+    }
+  }
+
+  private static byte classOf(int cp) {
+    if (cp < 128) {
+      return ASCII[cp];
+    }
+    if (Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
+      return SPACE;
+    }
+    return isWordChar(cp) ? WORD : OTHER;
+  }
+
   static Tokens of(String text) {
     int n = text.length();
-    Tokens t = new Tokens(text, Math.max(16, n / 5));
+    Tokens t = new Tokens(text, Math.max(16, n / 4));
     int i = 0;
     while (i < n) {
-      int cp = text.codePointAt(i);
-      if (Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
+      char ch = text.charAt(i);
+      int cp = Character.isHighSurrogate(ch) ? text.codePointAt(i) : ch;
+      byte cls = classOf(cp);
+      if (cls == SPACE) {
         i += Character.charCount(cp);
         continue;
       }
       int s = i;
-      if (isWordChar(cp)) {
-        i += Character.charCount(cp);
+      i += Character.charCount(cp);
+      if (cls == WORD) {
         while (i < n) {
-          int c = text.codePointAt(i);
-          if (isWordChar(c)) {
-            i += Character.charCount(c);
-          } else if (isInnerJoiner(c) && i + 1 < n && isWordChar(text.codePointAt(i + 1))) {
+          char c = text.charAt(i);
+          int next = Character.isHighSurrogate(c) ? text.codePointAt(i) : c;
+          if (classOf(next) == WORD) {
+            i += Character.charCount(next);
+          } else if (isInnerJoiner(next) && i + 1 < n && classOf(text.charAt(i + 1)) == WORD) {
             i += 1;
           } else {
             break;
           }
         }
       } else {
-        i += Character.charCount(cp);
         while (i < n && text.codePointAt(i) == cp) {
           i += Character.charCount(cp);
         }

@@ -67,41 +67,65 @@ public final class ContractionExpander extends TextModifier {
     if (text.indexOf('\'') < 0 && text.indexOf('\u2019') < 0) {
       return text;
     }
+    // Match only at the word before each apostrophe instead of scanning every position: the
+    // pattern starts with a letter run and ends at most 3 characters after the apostrophe.
     Matcher m = CONTRACTION.matcher(text);
-    if (!m.find()) {
+    m.useTransparentBounds(true);
+    m.useAnchoringBounds(false);
+    int n = text.length();
+    StringBuilder sb = null;
+    int last = 0;
+    for (int a = 0; a < n; a++) {
+      char apostrophe = text.charAt(a);
+      if (apostrophe != '\'' && apostrophe != '\u2019') {
+        continue;
+      }
+      int start = a;
+      while (start > last && Character.isLetter(text.charAt(start - 1))) {
+        start--;
+      }
+      if (start == a) {
+        continue;
+      }
+      m.region(start, Math.min(n, a + 3));
+      if (!m.lookingAt()) {
+        continue;
+      }
+      if (sb == null) {
+        sb = new StringBuilder(n + 64);
+      }
+      sb.append(text, last, start);
+      sb.append(expansion(m));
+      last = m.end();
+      a = last - 1;
+    }
+    if (sb == null) {
       return text;
     }
-    StringBuilder sb = new StringBuilder(text.length() + 64);
-    int last = 0;
-    do {
-      sb.append(text, last, m.start());
-      String whole = m.group();
-      boolean caps = isAllCaps(whole);
-      String out;
-      if (m.group(1) != null) {
-        String w = m.group(1).toLowerCase(Locale.ROOT);
-        String exp = w.equals("won") ? "will not" : w.equals("can") ? "cannot" : "shall not";
-        out = withCase(exp, m.group(1), caps);
-      } else if (m.group(2) != null) {
-        out = m.group(2) + suffix(" not", caps);
-      } else if (m.group(3) != null) {
-        out = m.group(3) + suffix(" us", caps);
-      } else if (m.group(4) != null) {
-        out = m.group(4) + suffix(" is", caps);
-      } else if (m.group(5) != null) {
-        out = m.group(5) + suffix(" am", caps);
-      } else if (m.group(6) != null) {
-        out = m.group(6) + suffix(" would", caps);
-      } else {
-        String tail = m.group(8).toLowerCase(Locale.ROOT);
-        String exp = tail.equals("re") ? " are" : tail.equals("ve") ? " have" : " will";
-        out = m.group(7) + suffix(exp, caps);
-      }
-      sb.append(out);
-      last = m.end();
-    } while (m.find());
-    sb.append(text, last, text.length());
+    sb.append(text, last, n);
     return sb.toString();
+  }
+
+  private static String expansion(Matcher m) {
+    boolean caps = isAllCaps(m.group());
+    if (m.group(1) != null) {
+      String w = m.group(1).toLowerCase(Locale.ROOT);
+      String exp = w.equals("won") ? "will not" : w.equals("can") ? "cannot" : "shall not";
+      return withCase(exp, m.group(1), caps);
+    } else if (m.group(2) != null) {
+      return m.group(2) + suffix(" not", caps);
+    } else if (m.group(3) != null) {
+      return m.group(3) + suffix(" us", caps);
+    } else if (m.group(4) != null) {
+      return m.group(4) + suffix(" is", caps);
+    } else if (m.group(5) != null) {
+      return m.group(5) + suffix(" am", caps);
+    } else if (m.group(6) != null) {
+      return m.group(6) + suffix(" would", caps);
+    }
+    String tail = m.group(8).toLowerCase(Locale.ROOT);
+    String exp = tail.equals("re") ? " are" : tail.equals("ve") ? " have" : " will";
+    return m.group(7) + suffix(exp, caps);
   }
 
   /** True for DON'T, not for Don't or I'm (a lone capital I says nothing about the rest). */

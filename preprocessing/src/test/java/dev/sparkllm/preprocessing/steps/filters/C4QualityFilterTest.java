@@ -38,8 +38,13 @@ class C4QualityFilterTest {
         FIVE
             + "\nHe said, \u201CWe are done.\u201D\nShe said ``yes, of course.''\n"
             + "It was 'friendly and useful.'\nThey called it \u2018fair.\u2019\n"
-            + "A plain \"quoted line.\"";
+            + "A plain \"quoted line.\"\n(See the second chapter.)\nAs noted [in the annex.]";
     assertThat(keep(step, text)).isEqualTo(text);
+  }
+
+  @Test
+  void aBracketWithoutAMarkInsideIsNotTerminal() {
+    assertThat(keep(step, FIVE + "\nSee the notes (below)\nA list: [one, two]")).isEqualTo(FIVE);
   }
 
   @Test

@@ -109,6 +109,14 @@ class GopherRepetitionFilterTest {
   }
 
   @Test
+  void splitsLikePythonReSplit() {
+    // re.split("\n{2,}", "a\n\nb\nc\n\n\na") == ["a", "b\nc", "a"]: one duplicate of 1 char
+    assertThat(GopherRepetitionFilter.duplicates("a\n\nb\nc\n\n\na", 2)).containsExactly(1, 1, 3);
+    // re.split("\n+", "\nx\n\nx\n") == ["", "x", "x", ""]
+    assertThat(GopherRepetitionFilter.duplicates("\nx\n\nx\n", 1)).containsExactly(2, 1, 4);
+  }
+
+  @Test
   void malformedPairsAreAConfigError() {
     assertThatThrownBy(
             () ->
