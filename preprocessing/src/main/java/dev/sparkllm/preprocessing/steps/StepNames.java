@@ -1,6 +1,19 @@
 package dev.sparkllm.preprocessing.steps;
 
 import dev.sparkllm.core.Config;
+import dev.sparkllm.preprocessing.steps.clean.ControlCharRemover;
+import dev.sparkllm.preprocessing.steps.clean.HtmlCleaner;
+import dev.sparkllm.preprocessing.steps.clean.UnicodeNfkc;
+import dev.sparkllm.preprocessing.steps.clean.WhitespaceNormalizer;
+import dev.sparkllm.preprocessing.steps.filters.C4QualityFilter;
+import dev.sparkllm.preprocessing.steps.filters.GopherQualityFilter;
+import dev.sparkllm.preprocessing.steps.filters.GopherRepetitionFilter;
+import dev.sparkllm.preprocessing.steps.normalize.ContractionExpander;
+import dev.sparkllm.preprocessing.steps.normalize.EmojiHandler;
+import dev.sparkllm.preprocessing.steps.normalize.Lowercaser;
+import dev.sparkllm.preprocessing.steps.normalize.PunctuationRemover;
+import dev.sparkllm.preprocessing.steps.normalize.Stemmer;
+import dev.sparkllm.preprocessing.steps.normalize.StopwordRemover;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -8,6 +21,22 @@ import java.util.function.Function;
 /** Step name (as in config) to constructor. */
 final class StepNames {
   static final Map<String, Function<Config, DocumentStep>> ALL = new LinkedHashMap<>();
+
+  static {
+    ALL.put(HtmlCleaner.NAME, HtmlCleaner::new);
+    ALL.put(ControlCharRemover.NAME, ControlCharRemover::new);
+    ALL.put(UnicodeNfkc.NAME, UnicodeNfkc::new);
+    ALL.put(WhitespaceNormalizer.NAME, WhitespaceNormalizer::new);
+    ALL.put(Lowercaser.NAME, Lowercaser::new);
+    ALL.put(PunctuationRemover.NAME, PunctuationRemover::new);
+    ALL.put(ContractionExpander.NAME, ContractionExpander::new);
+    ALL.put(StopwordRemover.NAME, StopwordRemover::new);
+    ALL.put(Stemmer.NAME, Stemmer::new);
+    ALL.put(EmojiHandler.NAME, EmojiHandler::new);
+    ALL.put(GopherQualityFilter.NAME, GopherQualityFilter::new);
+    ALL.put(GopherRepetitionFilter.NAME, GopherRepetitionFilter::new);
+    ALL.put(C4QualityFilter.NAME, C4QualityFilter::new);
+  }
 
   private StepNames() {}
 }
