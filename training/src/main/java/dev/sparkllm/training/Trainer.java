@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.training.model.Gpt;
@@ -48,6 +49,9 @@ public final class Trainer implements AutoCloseable {
     this.config = config;
     this.options = options;
     this.device = pickDevice(options);
+    if (options.threads() > 0) {
+      JniUtils.setNumThreads(options.threads());
+    }
     this.manager = NDManager.newBaseManager(device);
     Engine.getInstance().setRandomSeed(seedFor(options.seed(), -1));
     this.model = Gpt.create(manager, config);

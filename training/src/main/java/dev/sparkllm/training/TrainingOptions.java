@@ -29,6 +29,7 @@ public record TrainingOptions(
     int checkpointInterval,
     int keepCheckpoints,
     int logInterval,
+    int threads,
     String initFrom)
     implements Serializable {
 
@@ -84,6 +85,7 @@ public record TrainingOptions(
         t.getInt("checkpoint_interval"),
         t.getInt("keep_checkpoints"),
         t.getInt("log_interval"),
+        t.getInt("threads"),
         t.getString("init_from"));
   }
 
