@@ -134,6 +134,15 @@ class TrainJobTest {
     assertThat(Files.readString(ckpt.resolve("SHA256SUMS"))).contains("  state.json");
     assertThat(Json.MAPPER.readTree(ckpt.resolve("state.json").toFile()).get("step").asLong())
         .isEqualTo(40);
+    // The trained checkpoint continues the pattern 1..12.
+    try (NDManager m = NDManager.newBaseManager()) {
+      int[] next =
+          Generator.generate(
+              Generator.load(m, ckpt.toString()),
+              new int[] {3, 4, 5},
+              Generator.Options.greedy(10));
+      assertThat(next).containsExactly(6, 7, 8, 9, 10, 11, 12, 1, 2, 3);
+    }
   }
 
   @Test
