@@ -276,7 +276,7 @@ public final class TrainJob {
                 + "; resume on the same tokenized data");
       }
       if (!configHashMatches(s)) {
-        LOG.warn("resuming with a config that differs from the checkpoint's (config_hash)");
+        LOG.info("resuming with settings that differ from the checkpoint's (config_hash)");
       }
     }
 

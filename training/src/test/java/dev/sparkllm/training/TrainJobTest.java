@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.Storage;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,8 +84,8 @@ class TrainJobTest {
           .write()
           .parquet(dir + "/tokens/split=" + split.getKey());
     }
-    Files.writeString(
-        Path.of(dir, "manifest.json"),
+    Storage.writeString(
+        dir + "/manifest.json",
         Json.write(Map.of("seq_len", seqLen, "vocab_size", vocab, "tokenizer_sha256", sha)));
   }
 
