@@ -18,6 +18,7 @@ import dev.sparkllm.training.optim.LrSchedule;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * One model replica and its optimizer: forward/backward over micro-batches with gradient
@@ -136,7 +137,15 @@ public final class Trainer implements AutoCloseable {
    * @param step 0-based index of this step (sets the LR and the dropout seed)
    */
   public StepResult step(List<int[][]> microBatches, long step) {
-    Map<String, Parameter> params = model.namedParameters();
+    return applyGradients(step, forwardBackward(microBatches, step), null);
+  }
+
+  /**
+   * Forward and backward over the micro-batches, leaving the summed gradients of the mean loss in
+   * the parameters' gradient buffers (a distributed trainer averages them before {@link
+   * #applyGradients}). Returns the mean loss.
+   */
+  public double forwardBackward(List<int[][]> microBatches, long step) {
     Engine.getInstance().setRandomSeed(seedFor(options.seed(), step));
     try (NDManager scope = manager.newSubManager()) {
       double lossSum = 0;
@@ -155,10 +164,27 @@ public final class Trainer implements AutoCloseable {
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
+      return lossSum / k;
+    }
+  }
+
+  /**
+   * Unscales (fp16), optionally reduces (e.g. averages across replicas, in place), clips and
+   * applies the accumulated gradients with AdamW, then zeroes them.
+   *
+   * @param reduce called with name → gradient (fp32, owned by a scope closed after the step) before
+   *     clipping; null for a single replica
+   */
+  public StepResult applyGradients(long step, double loss, Consumer<Map<String, NDArray>> reduce) {
+    Map<String, Parameter> params = model.namedParameters();
+    try (NDManager scope = manager.newSubManager()) {
       Map<String, NDArray> grads = new LinkedHashMap<>();
       params.forEach((name, p) -> grads.put(name, Gradients.of(p, scope)));
       if (lossScale != 1.0) {
         grads.values().forEach(g -> g.divi(lossScale));
+      }
+      if (reduce != null) {
+        reduce.accept(grads);
       }
       double norm = Gradients.clipGlobalNorm(grads.values(), options.gradClip());
       double lr = schedule.lr(step);
@@ -184,7 +210,7 @@ public final class Trainer implements AutoCloseable {
         }
       }
       Gradients.zero(params.values());
-      return new StepResult(lossSum / k, norm, lr, skipped);
+      return new StepResult(loss, norm, lr, skipped);
     }
   }
 
