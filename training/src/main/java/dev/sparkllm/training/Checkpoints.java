@@ -172,6 +172,7 @@ public final class Checkpoints {
   /** Restores weights and optimizer moments into {@code trainer}. */
   public static void restore(Loaded c, Trainer trainer) {
     Gpt2Weights.load(trainer.model(), c.model(), Storage.join(c.dir(), MODEL));
+    trainer.weightsChanged();
     try (NDManager m = trainer.manager().newSubManager()) {
       NDList opt = NDList.decode(m, new ByteArrayInputStream(c.optimizer()));
       trainer

@@ -116,7 +116,10 @@ public final class Generator {
           }
           NDArray x = step.create(input, new Shape(1, input.length));
           NDArray all = model.forward(ps, x, o.useKvCache() ? cache : null, false);
-          logits = all.get(new NDIndex(0, input.length - 1)).toFloatArray();
+          logits =
+              all.get(new NDIndex(0, input.length - 1))
+                  .toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                  .toFloatArray();
         }
         int next = pick(logits, o, random);
         if (next == o.stopToken()) {

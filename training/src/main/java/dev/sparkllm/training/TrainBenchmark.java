@@ -21,7 +21,7 @@ import java.util.Random;
  * </pre>
  *
  * CPU peak defaults to cores × 2.5 GHz × 32 fp32 FLOPs/cycle (AVX2: 2 FMA units × 8 lanes × 2);
- * pass the real figure of your machine or GPU (e.g. 312000 for an A100 in bf16).
+ * pass the real figure of your machine or GPU (e.g. 312000 for an A100 in fp16).
  */
 public final class TrainBenchmark {
   private TrainBenchmark() {}

@@ -157,6 +157,7 @@ public final class TrainJob {
         LOG.info("resuming from {} at step {}", from.dir(), step);
       } else if (o.initFrom() != null) {
         Gpt2Weights.load(trainer.model(), Storage.readBytes(o.initFrom()), o.initFrom());
+        trainer.weightsChanged();
       }
       TokenData train = new TokenData(trainFiles, manifest, o.seed(), 0, 1, pos);
       List<int[][]> val =

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -15,6 +16,7 @@ import dev.sparkllm.training.model.GptConfig;
 import dev.sparkllm.training.optim.AdamW;
 import dev.sparkllm.training.optim.Gradients;
 import dev.sparkllm.training.optim.LrSchedule;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +28,8 @@ import java.util.function.Consumer;
  * own NDManager scope, so native memory stays flat over any number of steps. Seeds are derived from
  * (seed, step), so a resumed run draws the same dropout masks as an uninterrupted one.
  *
- * <p>Precision: fp32 everywhere; bf16/fp16 run the forward pass in half precision against fp32
- * master weights (fp16 with dynamic loss scaling) and need a GPU.
+ * <p>Precision: fp32 everywhere; fp16 (GPU only) runs forward and backward on half-precision copies
+ * of the weights, with fp32 master weights, fp32 loss and dynamic loss scaling.
  */
 public final class Trainer implements AutoCloseable {
   private static final int SCALE_GROWTH_INTERVAL = 2000;
@@ -40,6 +42,7 @@ public final class Trainer implements AutoCloseable {
   private final AdamW optimizer;
   private final LrSchedule schedule;
   private final ParameterStore store;
+  private final Map<Parameter, NDArray> half;
   private double lossScale;
   private int cleanSteps;
 
@@ -47,9 +50,14 @@ public final class Trainer implements AutoCloseable {
   public record StepResult(double loss, double gradNorm, double lr, boolean skipped) {}
 
   public Trainer(GptConfig config, TrainingOptions options) {
+    this(config, options, false);
+  }
+
+  /** {@code halfOnCpu}: tests exercise the fp16 path on CPU (slow, but numerically the same). */
+  Trainer(GptConfig config, TrainingOptions options, boolean halfOnCpu) {
     this.config = config;
     this.options = options;
-    this.device = pickDevice(options);
+    this.device = halfOnCpu ? Device.cpu() : pickDevice(options);
     if (options.threads() > 0) {
       JniUtils.setNumThreads(options.threads());
     }
@@ -73,11 +81,41 @@ public final class Trainer implements AutoCloseable {
     this.schedule =
         new LrSchedule(
             options.learningRate(), options.minLr(), options.warmupSteps(), options.decaySteps());
-    this.store = new ParameterStore(manager, false);
+    if (compute == DataType.FLOAT32) {
+      this.half = null;
+      this.store = new ParameterStore(manager, false);
+    } else {
+      // Half-precision leaves for the forward/backward; the fp32 parameters stay the master weights
+      // that AdamW updates and checkpoints save. (DJL casts are invisible to autograd, so casting
+      // the fp32 weights inside the forward pass would leave them without gradients.)
+      this.half = new IdentityHashMap<>();
+      for (Parameter p : model.namedParameters().values()) {
+        NDArray h = p.getArray().toType(compute, true);
+        h.attach(manager);
+        h.setRequiresGradient(true);
+        half.put(p, h);
+      }
+      Map<Parameter, NDArray> copies = half;
+      this.store =
+          new ParameterStore(manager, false) {
+            @Override
+            public NDArray getValue(Parameter p, Device d, boolean training) {
+              NDArray h = copies.get(p);
+              return h != null ? h : super.getValue(p, d, training);
+            }
+          };
+    }
     this.lossScale = options.precision().equals("fp16") ? options.lossScale() : 1.0;
   }
 
   static Device pickDevice(TrainingOptions o) {
+    if (o.precision().equals("bf16")) {
+      // Verified here: DJL 0.35's PyTorch JNI aborts the whole JVM ("terminate called without an
+      // active exception") on NDArray.toType(BFLOAT16), so bf16 cannot be offered safely.
+      throw new SparkLlmException(
+          "training.precision=bf16 is not supported with DJL 0.35 (its PyTorch bridge crashes on"
+              + " bfloat16 casts); use training.precision=fp16 on a GPU, or fp32");
+    }
     int gpus = Engine.getInstance().getGpuCount();
     boolean half = !o.precision().equals("fp32");
     if (o.device().equals("gpu") && gpus == 0) {
@@ -179,7 +217,15 @@ public final class Trainer implements AutoCloseable {
     Map<String, Parameter> params = model.namedParameters();
     try (NDManager scope = manager.newSubManager()) {
       Map<String, NDArray> grads = new LinkedHashMap<>();
-      params.forEach((name, p) -> grads.put(name, Gradients.of(p, scope)));
+      for (Map.Entry<String, Parameter> e : params.entrySet()) {
+        if (half == null) {
+          grads.put(e.getKey(), Gradients.of(e.getValue(), scope));
+        } else {
+          NDArray g = half.get(e.getValue()).getGradient();
+          g.attach(scope);
+          grads.put(e.getKey(), g.toType(DataType.FLOAT32, true));
+        }
+      }
       if (lossScale != 1.0) {
         grads.values().forEach(g -> g.divi(lossScale));
       }
@@ -209,8 +255,27 @@ public final class Trainer implements AutoCloseable {
           cleanSteps = 0;
         }
       }
-      Gradients.zero(params.values());
+      if (half == null) {
+        Gradients.zero(params.values());
+      } else {
+        half.values().forEach(Gradients::zero);
+        weightsChanged();
+      }
       return new StepResult(loss, norm, lr, skipped);
+    }
+  }
+
+  /** Call after changing the fp32 weights (load, update): refreshes the half-precision copies. */
+  public void weightsChanged() {
+    if (half == null) {
+      return;
+    }
+    try (NDManager scope = manager.newSubManager()) {
+      for (Map.Entry<Parameter, NDArray> e : half.entrySet()) {
+        NDArray c = e.getKey().getArray().toType(e.getValue().getDataType(), false);
+        c.attach(scope);
+        e.getValue().set(new NDIndex(":"), c);
+      }
     }
   }
 

@@ -69,16 +69,17 @@ public final class CausalSelfAttention extends GptModule {
       v = cache.appendValues(v);
     }
     NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hs)); // (B, nh, T, Tk)
-    if (att.getDataType() != DataType.FLOAT32) {
-      att = att.toType(DataType.FLOAT32, false);
-    }
     if (mask != null) {
-      att = att.add(mask);
+      // The mask needs no gradient, so its cast may leave the graph (DJL's toType is not tracked).
+      att =
+          att.add(
+              mask.getDataType() == att.getDataType()
+                  ? mask
+                  : mask.toType(att.getDataType(), false));
     }
+    // In half precision too: DJL casts would cut the autograd graph, and GPU softmax kernels
+    // accumulate in fp32 anyway.
     att = att.softmax(-1);
-    if (computeType != DataType.FLOAT32) {
-      att = att.toType(computeType, false);
-    }
     att = dropout(att, training);
     NDArray y = att.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, c); // (B, T, C)
     y = Linear.linear(y, value(ps, cProjW, y, training), value(ps, cProjB, y, training)).head();

@@ -10,6 +10,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
@@ -23,7 +25,7 @@ import java.util.Map;
 /**
  * GPT-2 decoder: token + learned position embeddings, {@code nLayer} pre-LN blocks, final
  * LayerNorm, LM head tied to the token embedding. Input: token ids (B, T) int; output: logits (B,
- * T, V) in fp32.
+ * T, V) in the compute type (fp32 unless {@link #setComputeType} says otherwise).
  *
  * <p>Parameters are named as in Hugging Face's GPT-2 ({@code wte.weight}, {@code h.0.attn.c_attn
  * .weight}, ...), see {@link #namedParameters()}; matrices use DJL's [out, in] layout.
@@ -82,8 +84,9 @@ public final class Gpt extends GptModule {
   }
 
   /**
-   * Runs the forward pass in {@code type} (fp32, bf16, fp16); parameters stay fp32 so the optimizer
-   * updates master weights and gradients flow back through the casts.
+   * Runs the forward pass in {@code type} (fp32 or fp16). DJL's casts are not tracked by autograd,
+   * so for training in half precision the parameter store must supply half-precision copies of the
+   * weights (see Trainer); otherwise parameters are cast on the fly (inference).
    */
   public void setComputeType(DataType type) {
     super.setComputeType(type);
@@ -99,7 +102,7 @@ public final class Gpt extends GptModule {
   /**
    * @param ids (B, T) token ids
    * @param cache keys/values of earlier positions (extended by this call), or null
-   * @return logits (B, T, V), fp32
+   * @return logits (B, T, V) in the compute type
    */
   public NDArray forward(ParameterStore ps, NDArray ids, KvCache cache, boolean training) {
     long t = ids.getShape().get(1);
@@ -138,15 +141,19 @@ public final class Gpt extends GptModule {
     x =
         GptBlock.layerNorm(
             x, value(ps, lnFW, x, training), value(ps, lnFB, x, training), config.layerNormEps());
-    NDArray logits = Linear.linear(x, value(ps, wte, x, training)).head(); // (B, T, V)
-    return logits.getDataType() == DataType.FLOAT32
-        ? logits
-        : logits.toType(DataType.FLOAT32, false);
+    return Linear.linear(x, value(ps, wte, x, training)).head(); // (B, T, V)
   }
 
-  /** Mean next-token cross-entropy: logits (B, T, V) fp32, targets (B, T) int. Returns a scalar. */
+  /**
+   * Mean next-token cross-entropy in fp32: logits (B, T, V) in any float type, targets (B, T) int.
+   * Returns a scalar.
+   */
   public static NDArray crossEntropy(NDArray logits, NDArray targets) {
-    NDArray logp = logits.logSoftmax(-1);
+    // log_softmax with an fp32 output dtype: the one cast PyTorch tracks for autograd here.
+    NDArray logp =
+        logits.getDataType() == DataType.FLOAT32
+            ? logits.logSoftmax(-1)
+            : JniUtils.logSoftmax((PtNDArray) logits, -1, DataType.FLOAT32);
     NDArray picked =
         logp.gather(targets.toType(DataType.INT64, false).expandDims(-1), -1); // (B, T, 1)
     return picked.mean().neg();

@@ -39,8 +39,12 @@ public final class Gradients {
 
   public static void zero(Collection<Parameter> params) {
     for (Parameter p : params) {
-      JniUtils.zeroGrad((PtNDArray) p.getArray());
+      zero(p.getArray());
     }
+  }
+
+  public static void zero(NDArray leaf) {
+    JniUtils.zeroGrad((PtNDArray) leaf);
   }
 
   /** sqrt(Σ‖g‖²) over all gradients, in double. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
 import dev.sparkllm.core.SparkLlmException;
 import java.io.ByteArrayInputStream;
@@ -83,6 +84,23 @@ class Gpt2ParityTest {
           out.contains("No module named"), "python3 lacks torch/numpy: " + out.trim());
       assertThat(p.exitValue()).as(out).isEqualTo(0);
       assertThat(out).contains("max_abs_diff");
+    }
+  }
+
+  /** Inference in fp16 (weights cast on the fly) stays close to the fp32 reference. */
+  @Test
+  void fp16InferenceIsCloseToReference() throws Exception {
+    try (NDManager m = NDManager.newBaseManager()) {
+      Gpt model = Gpt.create(m, FIXTURE);
+      Gpt2Weights.load(model, resource("model.safetensors"), "fixture");
+      NDList expected =
+          NDList.decode(m, new ByteArrayInputStream(resource("expected.safetensors")));
+      model.setComputeType(DataType.FLOAT16);
+      NDArray logits =
+          model.forward(new ParameterStore(m, false), expected.get("input_ids"), null, false);
+      assertThat(logits.getDataType()).isEqualTo(DataType.FLOAT16);
+      assertThat(maxAbsDiff(logits.toType(DataType.FLOAT32, false), expected.get("logits")))
+          .isLessThan(0.05f);
     }
   }
 
