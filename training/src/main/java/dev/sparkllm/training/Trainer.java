@@ -1,0 +1,323 @@
+package dev.sparkllm.training;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
+import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.training.model.Gpt;
+import dev.sparkllm.training.model.GptConfig;
+import dev.sparkllm.training.optim.AdamW;
+import dev.sparkllm.training.optim.Gradients;
+import dev.sparkllm.training.optim.LrSchedule;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * One model replica and its optimizer: forward/backward over micro-batches with gradient
+ * accumulation, global-norm clipping, the LR schedule and an AdamW update. Every step runs in its
+ * own NDManager scope, so native memory stays flat over any number of steps. Seeds are derived from
+ * (seed, step), so a resumed run draws the same dropout masks as an uninterrupted one.
+ *
+ * <p>Precision: fp32 everywhere; fp16 (GPU only) runs forward and backward on half-precision copies
+ * of the weights, with fp32 master weights, fp32 loss and dynamic loss scaling.
+ */
+public final class Trainer implements AutoCloseable {
+  private static final int SCALE_GROWTH_INTERVAL = 2000;
+
+  private final GptConfig config;
+  private final TrainingOptions options;
+  private final NDManager manager;
+  private final Device device;
+  private final Gpt model;
+  private final AdamW optimizer;
+  private final LrSchedule schedule;
+  private final ParameterStore store;
+  private final Map<Parameter, NDArray> half;
+  private double lossScale;
+  private int cleanSteps;
+
+  /** Result of one optimizer step; {@code skipped} when fp16 gradients overflowed. */
+  public record StepResult(double loss, double gradNorm, double lr, boolean skipped) {}
+
+  public Trainer(GptConfig config, TrainingOptions options) {
+    this(config, options, false);
+  }
+
+  /** {@code halfOnCpu}: tests exercise the fp16 path on CPU (slow, but numerically the same). */
+  Trainer(GptConfig config, TrainingOptions options, boolean halfOnCpu) {
+    this.config = config;
+    this.options = options;
+    this.device = halfOnCpu ? Device.cpu() : pickDevice(options);
+    if (options.threads() > 0) {
+      JniUtils.setNumThreads(options.threads());
+    }
+    this.manager = NDManager.newBaseManager(device);
+    Engine.getInstance().setRandomSeed(seedFor(options.seed(), -1));
+    this.model = Gpt.create(manager, config);
+    DataType compute =
+        switch (options.precision()) {
+          case "bf16" -> DataType.BFLOAT16;
+          case "fp16" -> DataType.FLOAT16;
+          default -> DataType.FLOAT32;
+        };
+    model.setComputeType(compute);
+    this.optimizer =
+        new AdamW(
+            model.namedParameters(),
+            options.beta1(),
+            options.beta2(),
+            options.eps(),
+            options.weightDecay());
+    this.schedule =
+        new LrSchedule(
+            options.learningRate(), options.minLr(), options.warmupSteps(), options.decaySteps());
+    if (compute == DataType.FLOAT32) {
+      this.half = null;
+      this.store = new ParameterStore(manager, false);
+    } else {
+      // Half-precision leaves for the forward/backward; the fp32 parameters stay the master weights
+      // that AdamW updates and checkpoints save. (DJL casts are invisible to autograd, so casting
+      // the fp32 weights inside the forward pass would leave them without gradients.)
+      this.half = new IdentityHashMap<>();
+      for (Parameter p : model.namedParameters().values()) {
+        NDArray h = p.getArray().toType(compute, true);
+        h.attach(manager);
+        h.setRequiresGradient(true);
+        half.put(p, h);
+      }
+      Map<Parameter, NDArray> copies = half;
+      this.store =
+          new ParameterStore(manager, false) {
+            @Override
+            public NDArray getValue(Parameter p, Device d, boolean training) {
+              NDArray h = copies.get(p);
+              return h != null ? h : super.getValue(p, d, training);
+            }
+          };
+    }
+    this.lossScale = options.precision().equals("fp16") ? options.lossScale() : 1.0;
+  }
+
+  static Device pickDevice(TrainingOptions o) {
+    if (o.precision().equals("bf16")) {
+      // Verified here: DJL 0.35's PyTorch JNI aborts the whole JVM ("terminate called without an
+      // active exception") on NDArray.toType(BFLOAT16), so bf16 cannot be offered safely.
+      throw new SparkLlmException(
+          "training.precision=bf16 is not supported with DJL 0.35 (its PyTorch bridge crashes on"
+              + " bfloat16 casts); use training.precision=fp16 on a GPU, or fp32");
+    }
+    int gpus = Engine.getInstance().getGpuCount();
+    boolean half = !o.precision().equals("fp32");
+    if (o.device().equals("gpu") && gpus == 0) {
+      throw new SparkLlmException(
+          "training.device=gpu but PyTorch sees no CUDA device; use training.device=cpu or auto"
+              + " (GPU needs the pytorch-native-cu128 libraries or PYTORCH_LIBRARY_PATH)");
+    }
+    boolean gpu = o.device().equals("gpu") || (o.device().equals("auto") && gpus > 0);
+    if (half && !gpu) {
+      throw new SparkLlmException(
+          "training.precision="
+              + o.precision()
+              + " needs a GPU and none is in use (training.device="
+              + o.device()
+              + ", CUDA devices: "
+              + gpus
+              + "); set training.precision=fp32 to train on CPU");
+    }
+    return gpu ? Device.gpu() : Device.cpu();
+  }
+
+  /** Seed of step {@code step}'s random draws (-1: initialization). */
+  static int seedFor(long seed, long step) {
+    long h = seed * 0x9E3779B97F4A7C15L + (step + 2) * 0xBF58476D1CE4E5B9L;
+    return (int) (h ^ (h >>> 31)) & 0x7fffffff;
+  }
+
+  public Gpt model() {
+    return model;
+  }
+
+  public AdamW optimizer() {
+    return optimizer;
+  }
+
+  public LrSchedule schedule() {
+    return schedule;
+  }
+
+  public NDManager manager() {
+    return manager;
+  }
+
+  public double lossScale() {
+    return lossScale;
+  }
+
+  public void setLossScale(double scale) {
+    this.lossScale = scale;
+  }
+
+  /**
+   * One optimizer step over {@code microBatches} (each rows of seq_len+1 token ids: inputs are
+   * ids[0..T), targets ids[1..T]); the loss of each micro-batch is averaged, so k micro-batches of
+   * b rows equal one batch of k·b rows.
+   *
+   * @param step 0-based index of this step (sets the LR and the dropout seed)
+   */
+  public StepResult step(List<int[][]> microBatches, long step) {
+    return applyGradients(step, forwardBackward(microBatches, step), null);
+  }
+
+  /**
+   * Forward and backward over the micro-batches, leaving the summed gradients of the mean loss in
+   * the parameters' gradient buffers (a distributed trainer averages them before {@link
+   * #applyGradients}). Returns the mean loss.
+   */
+  public double forwardBackward(List<int[][]> microBatches, long step) {
+    Engine.getInstance().setRandomSeed(seedFor(options.seed(), step));
+    try (NDManager scope = manager.newSubManager()) {
+      double lossSum = 0;
+      int k = microBatches.size();
+      try (AutoCloseable grad = Gradients.recording()) {
+        for (int[][] batch : microBatches) {
+          NDArray rows = toArray(scope, batch);
+          NDArray x = rows.get(":, :-1");
+          NDArray y = rows.get(":, 1:");
+          NDArray loss = Gpt.crossEntropy(model.forward(store, x, null, true), y);
+          lossSum += loss.getFloat();
+          Gradients.backward(loss.mul(lossScale / k));
+        }
+      } catch (SparkLlmException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+      return lossSum / k;
+    }
+  }
+
+  /**
+   * Unscales (fp16), optionally reduces (e.g. averages across replicas, in place), clips and
+   * applies the accumulated gradients with AdamW, then zeroes them.
+   *
+   * @param reduce called with name → gradient (fp32, owned by a scope closed after the step) before
+   *     clipping; null for a single replica
+   */
+  public StepResult applyGradients(long step, double loss, Consumer<Map<String, NDArray>> reduce) {
+    Map<String, Parameter> params = model.namedParameters();
+    try (NDManager scope = manager.newSubManager()) {
+      Map<String, NDArray> grads = new LinkedHashMap<>();
+      for (Map.Entry<String, Parameter> e : params.entrySet()) {
+        if (half == null) {
+          grads.put(e.getKey(), Gradients.of(e.getValue(), scope));
+        } else {
+          NDArray g = half.get(e.getValue()).getGradient();
+          g.attach(scope);
+          grads.put(e.getKey(), g.toType(DataType.FLOAT32, true));
+        }
+      }
+      if (lossScale != 1.0) {
+        grads.values().forEach(g -> g.divi(lossScale));
+      }
+      if (reduce != null) {
+        reduce.accept(grads);
+      }
+      double norm = Gradients.clipGlobalNorm(grads.values(), options.gradClip());
+      double lr = schedule.lr(step);
+      boolean skipped = false;
+      if (!Double.isFinite(norm)) {
+        if (!options.precision().equals("fp16")) {
+          throw new SparkLlmException(
+              "gradient norm is "
+                  + norm
+                  + " at step "
+                  + step
+                  + "; training diverged (lower training.learning_rate or set training.grad_clip)");
+        }
+        // fp16 overflow: drop this step and retry with a smaller loss scale.
+        skipped = true;
+        lossScale /= 2;
+        cleanSteps = 0;
+      } else {
+        optimizer.update(params, grads, lr);
+        if (options.precision().equals("fp16") && ++cleanSteps >= SCALE_GROWTH_INTERVAL) {
+          lossScale *= 2;
+          cleanSteps = 0;
+        }
+      }
+      if (half == null) {
+        Gradients.zero(params.values());
+      } else {
+        half.values().forEach(Gradients::zero);
+        weightsChanged();
+      }
+      return new StepResult(loss, norm, lr, skipped);
+    }
+  }
+
+  /** Call after changing the fp32 weights (load, update): refreshes the half-precision copies. */
+  public void weightsChanged() {
+    if (half == null) {
+      return;
+    }
+    try (NDManager scope = manager.newSubManager()) {
+      for (Map.Entry<Parameter, NDArray> e : half.entrySet()) {
+        NDArray c = e.getKey().getArray().toType(e.getValue().getDataType(), false);
+        c.attach(scope);
+        e.getValue().set(new NDIndex(":"), c);
+      }
+    }
+  }
+
+  /** Mean loss over {@code batches} without dropout or gradients. */
+  public double evalLoss(List<int[][]> batches) {
+    double sum = 0;
+    for (int[][] batch : batches) {
+      try (NDManager scope = manager.newSubManager()) {
+        NDArray rows = toArray(scope, batch);
+        NDArray logits = model.forward(store, rows.get(":, :-1"), null, false);
+        sum += Gpt.crossEntropy(logits, rows.get(":, 1:")).getFloat();
+      }
+    }
+    return batches.isEmpty() ? Double.NaN : sum / batches.size();
+  }
+
+  /** Current parameters' forward in eval mode, for tests and generation. */
+  public ParameterStore store() {
+    return store;
+  }
+
+  NDArray toArray(NDManager scope, int[][] batch) {
+    int b = batch.length;
+    int t = batch[0].length;
+    if (t - 1 > config.contextLength()) {
+      throw new SparkLlmException(
+          "sequences of "
+              + (t - 1)
+              + " tokens exceed the model context of "
+              + config.contextLength()
+              + "; raise model.context_length or tokenize with a smaller seq_len");
+    }
+    int[] flat = new int[b * t];
+    for (int i = 0; i < b; i++) {
+      System.arraycopy(batch[i], 0, flat, i * t, t);
+    }
+    return scope.create(flat, new Shape(b, t)).toDevice(device, false);
+  }
+
+  @Override
+  public void close() {
+    optimizer.close();
+    manager.close();
+  }
+}

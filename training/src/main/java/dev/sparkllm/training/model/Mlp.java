@@ -1,0 +1,59 @@
+package dev.sparkllm.training.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.util.PairList;
+import java.util.Map;
+
+/** Position-wise MLP, 4× wide, GELU with the tanh approximation (GPT-2's {@code gelu_new}). */
+public final class Mlp extends GptModule {
+  private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+  private final GptConfig config;
+  private final Parameter fcW;
+  private final Parameter fcB;
+  private final Parameter projW;
+  private final Parameter projB;
+
+  Mlp(GptConfig config) {
+    this.config = config;
+    int c = config.nEmbd();
+    double residStd = config.initStd() / Math.sqrt(2.0 * config.nLayer());
+    fcW =
+        param("c_fc.weight", Parameter.Type.WEIGHT, new Shape(4L * c, c), normal(config.initStd()));
+    fcB = param("c_fc.bias", Parameter.Type.BIAS, new Shape(4L * c), Initializer.ZEROS);
+    projW = param("c_proj.weight", Parameter.Type.WEIGHT, new Shape(c, 4L * c), normal(residStd));
+    projB = param("c_proj.bias", Parameter.Type.BIAS, new Shape(c), Initializer.ZEROS);
+  }
+
+  @Override
+  protected NDList forwardInternal(
+      ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    return new NDList(forward(ps, inputs.head(), training));
+  }
+
+  NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+    NDArray h = Linear.linear(x, value(ps, fcW, x, training), value(ps, fcB, x, training)).head();
+    h = geluTanh(h); // (B, T, 4C)
+    h = Linear.linear(h, value(ps, projW, h, training), value(ps, projB, h, training)).head();
+    return training && config.dropout() > 0
+        ? Dropout.dropout(h, (float) config.dropout(), true).head()
+        : h;
+  }
+
+  /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); DJL's gelu is the exact erf form. */
+  static NDArray geluTanh(NDArray x) {
+    NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI);
+    return x.mul(0.5).mul(inner.tanh().add(1));
+  }
+
+  @Override
+  void collect(String prefix, Map<String, Parameter> out) {
+    named.forEach((k, p) -> out.put(prefix + k, p));
+  }
+}

@@ -1,0 +1,77 @@
+package dev.sparkllm.training.optim;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.Collection;
+
+/**
+ * Autograd and gradient utilities over PyTorch directly. DJL's {@code PtGradientCollector} allows
+ * one collector per JVM (a static flag), which would serialize replicas sharing an executor JVM;
+ * PyTorch's grad mode itself is per thread, so we switch it ourselves.
+ */
+public final class Gradients {
+  private Gradients() {}
+
+  /** Enables autograd on this thread until closed (restores the previous mode). */
+  public static AutoCloseable recording() {
+    boolean previous = JniUtils.isGradMode();
+    JniUtils.setGradMode(true);
+    return () -> JniUtils.setGradMode(previous);
+  }
+
+  /** Accumulates d(loss)/d(param) into each parameter's gradient. */
+  public static void backward(NDArray loss) {
+    NDArray seed = loss.onesLike();
+    JniUtils.backward((PtNDArray) loss, (PtNDArray) seed, false, false);
+    seed.close();
+  }
+
+  /** The parameter's accumulated gradient, as a handle owned by {@code manager}. */
+  public static NDArray of(Parameter p, NDManager manager) {
+    NDArray g = p.getArray().getGradient();
+    g.attach(manager);
+    return g;
+  }
+
+  public static void zero(Collection<Parameter> params) {
+    for (Parameter p : params) {
+      zero(p.getArray());
+    }
+  }
+
+  public static void zero(NDArray leaf) {
+    JniUtils.zeroGrad((PtNDArray) leaf);
+  }
+
+  /** sqrt(Σ‖g‖²) over all gradients, in double. */
+  public static double globalNorm(Collection<NDArray> grads) {
+    double sum = 0;
+    for (NDArray g : grads) {
+      NDArray g32 = g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false);
+      sum += g32.square().sum().toType(DataType.FLOAT64, false).getDouble();
+    }
+    return Math.sqrt(sum);
+  }
+
+  /**
+   * Scales gradients in place so their global norm is at most {@code maxNorm} (PyTorch's
+   * clip_grad_norm_: coefficient maxNorm/(norm+1e-6), capped at 1). Returns the norm before
+   * clipping.
+   */
+  public static double clipGlobalNorm(Collection<NDArray> grads, double maxNorm) {
+    double norm = globalNorm(grads);
+    if (maxNorm > 0) {
+      double coef = maxNorm / (norm + 1e-6);
+      if (coef < 1.0) {
+        for (NDArray g : grads) {
+          g.muli(coef);
+        }
+      }
+    }
+    return norm;
+  }
+}
