@@ -1,0 +1,100 @@
+package dev.sparkllm.jobs;
+
+import ai.djl.ndarray.NDManager;
+import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.Storage;
+import dev.sparkllm.training.Checkpoints;
+import dev.sparkllm.training.Generator;
+import dev.sparkllm.training.model.Gpt;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "generate",
+    mixinStandardHelpOptions = true,
+    description = "Generate text from a checkpoint (greedy or sampled, with a KV cache).")
+final class GenerateCommand implements Callable<Integer> {
+  @Option(
+      names = "--checkpoint",
+      required = true,
+      paramLabel = "DIR",
+      description = "A run directory (uses checkpoints/latest) or a checkpoints/step-N directory.")
+  String checkpoint;
+
+  @Option(
+      names = "--tokenizer",
+      required = true,
+      paramLabel = "FILE",
+      description = "tokenizer.json (or the train-tokenizer output directory).")
+  String tokenizer;
+
+  @Option(names = "--prompt", required = true)
+  String prompt;
+
+  @Option(names = "--max-tokens", defaultValue = "64")
+  int maxTokens;
+
+  @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
+  double temperature;
+
+  @Option(names = "--top-k", defaultValue = "0", description = "0 = off.")
+  int topK;
+
+  @Option(names = "--top-p", defaultValue = "1.0", description = "1.0 = off.")
+  double topP;
+
+  @Option(names = "--seed", defaultValue = "0")
+  long seed;
+
+  @Option(names = "--verbose", description = "Print stack traces of errors.")
+  boolean verbose;
+
+  @Override
+  public Integer call() throws Exception {
+    String dir = resolveCheckpoint(checkpoint);
+    Path tok = localTokenizer(tokenizer);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Gpt model = Generator.load(manager, dir);
+      String text =
+          Generator.generateText(
+              model,
+              tok.toString(),
+              prompt,
+              new Generator.Options(maxTokens, temperature, topK, topP, seed, -1, true));
+      System.out.println(prompt + text);
+    }
+    return 0;
+  }
+
+  static String resolveCheckpoint(String path) {
+    if (Storage.exists(Storage.join(path, "model.safetensors"))) {
+      return path;
+    }
+    String latest = Checkpoints.latest(path);
+    if (latest == null) {
+      throw new SparkLlmException(
+          path + " holds neither model.safetensors nor checkpoints/latest; pass a run directory");
+    }
+    return latest;
+  }
+
+  /** The tokenizer as a local file: the Rust tokenizer reads only local paths. */
+  static Path localTokenizer(String path) throws java.io.IOException {
+    String file =
+        Storage.exists(Storage.join(path, "tokenizer.json"))
+            ? Storage.join(path, "tokenizer.json")
+            : path;
+    Path local = Path.of(file);
+    if (file.contains("://")) {
+      local = Files.createTempFile("tokenizer", ".json");
+      Files.write(local, Storage.readBytes(file));
+      local.toFile().deleteOnExit();
+    } else if (!Files.isRegularFile(local)) {
+      throw new SparkLlmException("tokenizer not found: " + path + "; pass tokenizer.json");
+    }
+    return local;
+  }
+}

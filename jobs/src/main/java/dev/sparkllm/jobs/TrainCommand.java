@@ -1,0 +1,62 @@
+package dev.sparkllm.jobs;
+
+import dev.sparkllm.core.Config;
+import dev.sparkllm.training.TrainJob;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train a GPT model (one replica) on token shards from `tokenize`.",
+      "Writes RUN/checkpoints/step-N (safetensors + optimizer state + state.json + SHA256SUMS),"
+          + " RUN/checkpoints/latest, RUN/metrics.jsonl, RUN/config.yaml."
+    })
+final class TrainCommand implements Callable<Integer> {
+  @Option(names = "--data", required = true, paramLabel = "DIR", description = "tokenize output.")
+  String data;
+
+  @Option(names = "--output", required = true, paramLabel = "RUN", description = "Run directory.")
+  String output;
+
+  @Option(
+      names = "--preset",
+      paramLabel = "NAME",
+      description = "Model preset: tiny, mini or gpt2 (same as --set model.preset=NAME).")
+  String preset;
+
+  @Option(names = "--resume", description = "Continue from RUN/checkpoints/latest.")
+  boolean resume;
+
+  @Mixin JobOptions job;
+
+  @Override
+  public Integer call() {
+    if (preset != null) {
+      List<String> o = new ArrayList<>(List.of("model.preset=" + preset));
+      o.addAll(job.overrides);
+      job.overrides = o;
+    }
+    Config cfg = job.loadConfig();
+    SparkSession spark = job.session(cfg);
+    try {
+      TrainJob.TrainResult r = TrainJob.run(spark, cfg, data, output, resume);
+      System.out.printf(
+          "train: step %d, last train loss %.4f, best val loss %.4f%s; checkpoint %s%n",
+          r.finalStep(),
+          r.lastTrainLoss(),
+          r.bestValLoss(),
+          r.stoppedEarly() ? " (stopped early)" : "",
+          r.checkpoint());
+      return 0;
+    } finally {
+      spark.stop();
+    }
+  }
+}
