@@ -1,7 +1,8 @@
 // Interop fixture for TokenizerInteropTest, produced with Hugging Face's own tokenizers (Rust,
 // through its Node binding), never with our code:
-//   1. expected_ids.json: tokenizer.json (written by our trainer from corpus.txt) loaded by HF,
-//      encoding text.txt without added special tokens; DJL must produce the same ids.
+//   1. expected_ids.json: tokenizer.json, tokenizer-char.json and tokenizer-word.json (written by
+//      our trainer from corpus.txt) loaded by HF, encoding text.txt (whole and line by line) without
+//      added special tokens; DJL must produce the same ids.
 //   2. hf_merges.json: HF's BpeTrainer (defaults: no specials, min_frequency 0, vocab 30000) run
 //      on corpus.txt with the same ByteLevel pre-tokenizer (add_prefix_space false); HF reads the
 //      file line by line, each line keeping its "\n". Our trainer must learn the same merges.
@@ -16,20 +17,28 @@ const { Tokenizer, BPE, byteLevelPreTokenizer, byteLevelDecoder } = require('tok
 
 const here = __dirname;
 
-async function encodeFixture() {
-  const tok = Tokenizer.fromFile(path.join(here, 'tokenizer.json'));
-  const text = fs.readFileSync(path.join(here, 'text.txt'), 'utf8');
-  const lines = text.split('\n');
+async function encodeWith(file, text) {
+  const tok = Tokenizer.fromFile(path.join(here, file));
   const out = { whole: [], lines: [] };
   out.whole = (await tok.encode(text, null, { addSpecialTokens: false })).getIds();
-  for (const line of lines) {
+  for (const line of text.split('\n')) {
     out.lines.push((await tok.encode(line, null, { addSpecialTokens: false })).getIds());
   }
-  const decoded = await tok.decode(out.whole, false);
-  if (decoded !== text) {
-    throw new Error('HF round trip failed on text.txt');
+  out.decoded = await tok.decode(out.whole, false);
+  return out;
+}
+
+async function encodeFixture() {
+  const text = fs.readFileSync(path.join(here, 'text.txt'), 'utf8');
+  const out = {
+    bpe: await encodeWith('tokenizer.json', text),
+    char: await encodeWith('tokenizer-char.json', text),
+    word: await encodeWith('tokenizer-word.json', text),
+  };
+  if (out.bpe.decoded !== text) {
+    throw new Error('HF byte-level round trip failed on text.txt');
   }
-  fs.writeFileSync(path.join(here, 'expected_ids.json'), JSON.stringify(out) + '\n');
+  fs.writeFileSync(path.join(here, 'expected_ids.json'), JSON.stringify(out, null, 0) + '\n');
 }
 
 function trainFixture() {
