@@ -77,6 +77,13 @@ public final class BpeTrainer {
         vocab.add(c);
       }
     }
+    int[] charId = new int[Character.MAX_VALUE + 1];
+    Arrays.fill(charId, -1);
+    for (int id = 0; id < vocab.size(); id++) {
+      if (vocab.get(id).length() == 1 && !specials.contains(vocab.get(id))) {
+        charId[vocab.get(id).charAt(0)] = id;
+      }
+    }
     int n = words.length;
     int[][] sym = new int[n][];
     int[] len = new int[n];
@@ -84,8 +91,8 @@ public final class BpeTrainer {
       String word = words[w];
       int[] s = new int[word.length()];
       for (int i = 0; i < s.length; i++) {
-        Integer id = ids.get(String.valueOf(word.charAt(i)));
-        if (id == null) {
+        int id = charId[word.charAt(i)];
+        if (id < 0) {
           throw new IllegalArgumentException("word is not byte-level spelled: " + word);
         }
         s[i] = id;
@@ -94,28 +101,25 @@ public final class BpeTrainer {
       len[w] = s.length;
     }
 
-    LongLongMap pairCount = new LongLongMap(1 << 16, 0);
-    PairIndex index = new PairIndex();
+    PairTable pairs = new PairTable();
     for (int w = 0; w < n; w++) {
       int[] s = sym[w];
       for (int i = 0; i + 1 < len[w]; i++) {
-        long p = pair(s[i], s[i + 1]);
-        pairCount.add(p, counts[w]);
-        index.add(p, w);
+        int q = pairs.id(pair(s[i], s[i + 1]));
+        pairs.count[q] += counts[w];
+        pairs.addWord(q, w);
       }
     }
     PairHeap heap = new PairHeap();
-    pairCount.forEach(
-        (p, c) -> {
-          if (c > 0) {
-            heap.push(c, p);
-          }
-        });
+    for (int q = 0; q < pairs.size; q++) {
+      if (pairs.count[q] > 0) {
+        heap.push(pairs.count[q], pairs.key[q]);
+      }
+    }
 
     List<String[]> merges = new ArrayList<>();
     List<Long> mergeCounts = new ArrayList<>();
-    long[] touched = new long[64];
-    LongLongMap touchedAt = new LongLongMap(1 << 16, -1);
+    int[] touched = new int[64];
     int[] seenAt = new int[n];
     Arrays.fill(seenAt, -1);
     long threshold = Math.max(1, minFrequency);
@@ -124,7 +128,8 @@ public final class BpeTrainer {
       long c = heap.topCount();
       long p = heap.topPair();
       heap.pop();
-      long current = pairCount.get(p);
+      int pq = pairs.id(p);
+      long current = pairs.count[pq];
       if (c != current) {
         // Higher than now: the pair lost occurrences since it was queued. Lower: a newer entry
         // with the higher count was pushed when it gained some, so this one is obsolete.
@@ -152,8 +157,10 @@ public final class BpeTrainer {
       merges.add(new String[] {vocab.get(a), vocab.get(b)});
       mergeCounts.add(c);
 
-      int[] list = index.take(p);
-      int listSize = list == null ? 0 : index.lastSize;
+      int[] list = pairs.words[pq];
+      int listSize = pairs.wordCount[pq];
+      pairs.words[pq] = null;
+      pairs.wordCount[pq] = 0;
       int nTouched = 0;
       for (int k = 0; k < listSize; k++) {
         int w = list[k];
@@ -168,27 +175,27 @@ public final class BpeTrainer {
         int i = 0;
         while (i < wl) {
           if (i + 1 < wl && s[i] == a && s[i + 1] == b) {
-            pairCount.add(p, -cnt);
+            pairs.count[pq] -= cnt;
             if (j > 0) {
               int left = s[j - 1];
-              pairCount.add(pair(left, a), -cnt);
-              long np = pair(left, newId);
-              pairCount.add(np, cnt);
-              index.add(np, w);
-              if (touchedAt.get(np) != mergeNo) {
-                touchedAt.put(np, mergeNo);
-                touched = push(touched, nTouched++, np);
+              pairs.count[pairs.id(pair(left, a))] -= cnt;
+              int nq = pairs.id(pair(left, newId));
+              pairs.count[nq] += cnt;
+              pairs.addWord(nq, w);
+              if (pairs.touchedAt[nq] != mergeNo) {
+                pairs.touchedAt[nq] = mergeNo;
+                touched = push(touched, nTouched++, nq);
               }
             }
             if (i + 2 < wl) {
               int right = s[i + 2];
-              pairCount.add(pair(b, right), -cnt);
-              long np = pair(newId, right);
-              pairCount.add(np, cnt);
-              index.add(np, w);
-              if (touchedAt.get(np) != mergeNo) {
-                touchedAt.put(np, mergeNo);
-                touched = push(touched, nTouched++, np);
+              pairs.count[pairs.id(pair(b, right))] -= cnt;
+              int nq = pairs.id(pair(newId, right));
+              pairs.count[nq] += cnt;
+              pairs.addWord(nq, w);
+              if (pairs.touchedAt[nq] != mergeNo) {
+                pairs.touchedAt[nq] = mergeNo;
+                touched = push(touched, nTouched++, nq);
               }
             }
             s[j++] = newId;
@@ -200,10 +207,9 @@ public final class BpeTrainer {
         len[w] = j;
       }
       for (int t = 0; t < nTouched; t++) {
-        long np = touched[t];
-        long nc = pairCount.get(np);
-        if (nc > 0) {
-          heap.push(nc, np);
+        int nq = touched[t];
+        if (pairs.count[nq] > 0) {
+          heap.push(pairs.count[nq], pairs.key[nq]);
         }
       }
     }
@@ -217,7 +223,7 @@ public final class BpeTrainer {
         List.copyOf(vocab), List.copyOf(merges), tokens, millis, n, List.copyOf(mergeCounts));
   }
 
-  private static long[] push(long[] arr, int at, long v) {
+  private static int[] push(int[] arr, int at, int v) {
     if (at == arr.length) {
       arr = Arrays.copyOf(arr, at * 2);
     }
@@ -229,54 +235,55 @@ public final class BpeTrainer {
     return ((long) left << 32) | (right & 0xffffffffL);
   }
 
-  /** Pair → words that contained it when they were indexed (may be stale, never missing). */
-  private static final class PairIndex {
-    private final LongLongMap slotOf = new LongLongMap(1 << 16, -1);
-    private int[][] lists = new int[1 << 12][];
-    private int[] sizes = new int[1 << 12];
-    private int used;
-    private final List<Integer> free = new ArrayList<>();
-    int lastSize;
+  /**
+   * Every pair ever seen gets a dense id; its count, the words that contained it when indexed (may
+   * be stale, never missing) and the last merge that touched it live in arrays under that id, so
+   * one hash lookup serves all of them.
+   */
+  private static final class PairTable {
+    private final LongLongMap idOf = new LongLongMap(1 << 16, -1);
+    int size;
+    long[] key = new long[1 << 16];
+    long[] count = new long[1 << 16];
+    int[][] words = new int[1 << 16][];
+    int[] wordCount = new int[1 << 16];
+    int[] touchedAt = new int[1 << 16];
 
-    void add(long p, int w) {
-      int slot = (int) slotOf.get(p);
-      if (slot < 0) {
-        slot = free.isEmpty() ? used++ : free.remove(free.size() - 1);
-        if (slot == lists.length) {
-          lists = Arrays.copyOf(lists, slot * 2);
-          sizes = Arrays.copyOf(sizes, slot * 2);
-        }
-        lists[slot] = new int[4];
-        sizes[slot] = 0;
-        slotOf.put(p, slot);
+    int id(long p) {
+      long q = idOf.get(p);
+      if (q >= 0) {
+        return (int) q;
       }
-      int[] l = lists[slot];
-      int sz = sizes[slot];
-      // Words are indexed one at a time, so a repeat within one word shows up as the last entry.
-      if (sz > 0 && l[sz - 1] == w) {
-        return;
+      if (size == key.length) {
+        int cap = size * 2;
+        key = Arrays.copyOf(key, cap);
+        count = Arrays.copyOf(count, cap);
+        words = Arrays.copyOf(words, cap);
+        wordCount = Arrays.copyOf(wordCount, cap);
+        touchedAt = Arrays.copyOf(touchedAt, cap);
       }
-      if (sz == l.length) {
-        l = Arrays.copyOf(l, sz * 2);
-        lists[slot] = l;
-      }
-      l[sz] = w;
-      sizes[slot] = sz + 1;
+      int id = size++;
+      key[id] = p;
+      touchedAt[id] = -1;
+      idOf.put(p, id);
+      return id;
     }
 
-    /** Removes and returns the list of {@code p} (its length in {@link #lastSize}), or null. */
-    int[] take(long p) {
-      int slot = (int) slotOf.get(p);
-      if (slot < 0) {
-        return null;
+    void addWord(int q, int w) {
+      int[] l = words[q];
+      int sz = wordCount[q];
+      if (l == null) {
+        l = new int[2];
+        words[q] = l;
+      } else if (l[sz - 1] == w) {
+        // Words are indexed one at a time, so a repeat within one word shows as the last entry.
+        return;
+      } else if (sz == l.length) {
+        l = Arrays.copyOf(l, sz * 2);
+        words[q] = l;
       }
-      int[] l = lists[slot];
-      lastSize = sizes[slot];
-      lists[slot] = null;
-      sizes[slot] = 0;
-      free.add(slot);
-      slotOf.put(p, -1);
-      return l;
+      l[sz] = w;
+      wordCount[q] = sz + 1;
     }
   }
 }
