@@ -3,9 +3,9 @@ package dev.sparkllm.preprocessing.tokenizer;
 import java.util.Arrays;
 
 /**
- * Open-addressing map from long to long, for pair counts over millions of words where boxed {@code
- * HashMap<Long, Long>} would spend most of the merge loop allocating. Entries are never removed; a
- * missing key reads as {@code absent}.
+ * Open-addressing map from long to long (pair key to pair id in the BPE trainer), where a boxed
+ * {@code HashMap<Long, Long>} would allocate on every lookup of the merge loop. Entries are never
+ * removed; a missing key reads as {@code absent}.
  */
 final class LongLongMap {
   private static final long EMPTY = Long.MIN_VALUE;
@@ -59,17 +59,6 @@ final class LongLongMap {
     values[i] = value;
   }
 
-  /** Adds {@code delta} (absent counts as 0) and returns the new value. */
-  long add(long key, long delta) {
-    int i = slot(key);
-    if (keys[i] == EMPTY) {
-      put(key, delta);
-      return delta;
-    }
-    values[i] += delta;
-    return values[i];
-  }
-
   private void grow() {
     long[] oldKeys = keys;
     long[] oldValues = values;
@@ -82,18 +71,6 @@ final class LongLongMap {
         int i = slot(oldKeys[j]);
         keys[i] = oldKeys[j];
         values[i] = oldValues[j];
-      }
-    }
-  }
-
-  interface Visitor {
-    void visit(long key, long value);
-  }
-
-  void forEach(Visitor v) {
-    for (int j = 0; j < keys.length; j++) {
-      if (keys[j] != EMPTY) {
-        v.visit(keys[j], values[j]);
       }
     }
   }
