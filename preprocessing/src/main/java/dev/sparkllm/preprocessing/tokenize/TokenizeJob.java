@@ -1,0 +1,574 @@
+package dev.sparkllm.preprocessing.tokenize;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import dev.sparkllm.core.Config;
+import dev.sparkllm.core.Hashing;
+import dev.sparkllm.core.Json;
+import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.Storage;
+import dev.sparkllm.preprocessing.tokenizer.DocsInput;
+import dev.sparkllm.preprocessing.tokenizer.TokenEncoder;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * tokenize: documents (or prompt/response examples) → token id rows in Parquet, {@code
+ * OUT/tokens/split=<name>/part-*.parquet}, plus {@code OUT/manifest.json}, {@code
+ * OUT/tokenizer.json} (the tokenizer used, for training to pick up) and {@code OUT/config.yaml}.
+ *
+ * <p><b>Determinism.</b> Each document gets a key {@code xxhash64(seed, id)}; rows are hash
+ * partitioned on that key into a fixed number of shards and sorted by (key, id) inside each, so
+ * which shard a document lands in and its position there depend only on the seed, the ids and the
+ * shard count — not on how the input files were split or how many cores ran. Same input, seed and
+ * shard count → byte-identical shard files (Spark names them with a per-write UUID, so compare by
+ * part number).
+ *
+ * <p><b>Rows.</b> Both modes store {@code seq_len + 1} ids per row so the trainer cuts inputs
+ * {@code [:-1]} and targets {@code [1:]} the same way. Packed: {@code input_ids} only, see {@link
+ * Packer} (tails dropped per shard and counted). Padded: {@code input_ids} and {@code loss_mask},
+ * see {@link Padder}.
+ *
+ * <p>Literal special-token text inside a document (e.g. "&lt;|endoftext|&gt;") is encoded as that
+ * special token, as Hugging Face tokenizers always do.
+ */
+public final class TokenizeJob {
+  private TokenizeJob() {}
+
+  public record SplitResult(
+      String split,
+      int shards,
+      long documents,
+      long emptyDocuments,
+      long inputTokens,
+      long sequences,
+      long tokensWritten,
+      long tailTokens,
+      long truncatedExamples,
+      long truncatedTokens,
+      long droppedExamples,
+      long droppedTokens,
+      long padTokens,
+      long lossTokens,
+      List<String> files) {}
+
+  public record Result(
+      String mode,
+      int seqLen,
+      int rowLength,
+      int eosId,
+      int padId,
+      String tokenizerSha256,
+      Map<String, SplitResult> splits,
+      List<String> missingSplits,
+      long totalMs,
+      String manifestPath) {}
+
+  public static Result run(
+      SparkSession spark,
+      Config config,
+      String input,
+      String tokenizerPath,
+      String output,
+      boolean overwrite) {
+    long start = System.nanoTime();
+    TokenizeSettings s = TokenizeSettings.from(config.section("tokenize"));
+    String tokJson = Storage.readString(TokenEncoder.resolve(tokenizerPath));
+    String tokSha = Hashing.sha256Hex(tokJson.getBytes(StandardCharsets.UTF_8));
+    int eosId;
+    int padId;
+    int vocabSize;
+    try (TokenEncoder enc = TokenEncoder.fromJson(tokJson)) {
+      eosId = enc.requireSpecial(s.eosToken(), "tokenize.eos_token");
+      padId =
+          "padded".equals(s.mode()) ? enc.requireSpecial(s.padToken(), "tokenize.pad_token") : -1;
+      vocabSize = enc.vocabSize();
+    }
+    Storage.prepareOutputDir(output, overwrite);
+
+    boolean packed = "packed".equals(s.mode());
+    Input in = packed ? docsInput(spark, input) : examplesInput(spark, input, s);
+    Broadcast<String> tok =
+        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tokJson);
+
+    Map<String, SplitResult> results = new LinkedHashMap<>();
+    List<String> missing = new ArrayList<>();
+    for (String split : s.splits()) {
+      if (!in.hasSplit(split)) {
+        missing.add(split);
+        continue;
+      }
+      Dataset<Row> rows = in.df().filter(col("split").equalTo(split));
+      int shards = s.numShards() > 0 ? s.numShards() : autoShards(in.sizeOf(split), s);
+      List<Column> hashed = new ArrayList<>(List.of(lit(s.seed())));
+      hashed.addAll(Arrays.asList(in.keyColumns()));
+      Column key = xxhash64(hashed.toArray(new Column[0]));
+      Dataset<Row> ordered =
+          rows.withColumn("_k", key)
+              .repartition(shards, col("_k"))
+              .sortWithinPartitions(in.sortColumns())
+              .select(in.payload());
+      Counters c = new Counters(spark, split);
+      String dir = Storage.join(output, "tokens", "split=" + split);
+      int rowLength = s.rowLength();
+      int batch = s.batchSize();
+      JavaRDD<Row> out;
+      StructType schema;
+      if (packed) {
+        out =
+            ordered
+                .javaRDD()
+                .mapPartitions(it -> new PackIterator(it, tok.value(), rowLength, eosId, batch, c));
+        schema =
+            new StructType()
+                .add("input_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
+      } else {
+        boolean left = "left".equals(s.truncationSide());
+        out =
+            ordered
+                .javaRDD()
+                .mapPartitions(
+                    it ->
+                        new PadIterator(it, tok.value(), rowLength, eosId, padId, left, batch, c));
+        schema =
+            new StructType()
+                .add("input_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
+                .add("loss_mask", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
+      }
+      spark.createDataFrame(out, schema).write().parquet(Storage.qualify(dir));
+      results.put(split, c.result(split, shards, rowLength, listShards(output, dir)));
+    }
+    if (results.isEmpty()) {
+      throw new SparkLlmException(
+          "none of the splits "
+              + s.splits()
+              + " exist under "
+              + input
+              + "; check --input or tokenize.splits");
+    }
+    Storage.writeString(Storage.join(output, "tokenizer.json"), tokJson);
+    Storage.writeString(Storage.join(output, "config.yaml"), config.toMaskedYaml());
+    long totalMs = (System.nanoTime() - start) / 1_000_000;
+    Result r =
+        new Result(
+            s.mode(),
+            s.seqLen(),
+            s.rowLength(),
+            eosId,
+            padId,
+            tokSha,
+            results,
+            missing,
+            totalMs,
+            Storage.join(output, "manifest.json"));
+    Json.writeFile(r.manifestPath(), manifest(r, s, config, vocabSize));
+    return r;
+  }
+
+  // ---- inputs ---------------------------------------------------------------------------------
+
+  private record Input(
+      Dataset<Row> df,
+      String splitRoot,
+      boolean byDirectory,
+      Column[] keyColumns,
+      Column[] sortColumns,
+      Column[] payload) {
+    boolean hasSplit(String split) {
+      if (byDirectory) {
+        return Storage.exists(Storage.join(splitRoot, "split=" + split));
+      }
+      return !df.filter(col("split").equalTo(split)).isEmpty();
+    }
+
+    long sizeOf(String split) {
+      String p = byDirectory ? Storage.join(splitRoot, "split=" + split) : splitRoot;
+      Path path = Storage.path(p);
+      try {
+        return Storage.fs(path).getContentSummary(path).getLength();
+      } catch (IOException e) {
+        throw new SparkLlmException("cannot measure input " + p + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private static Input docsInput(SparkSession spark, String input) {
+    Dataset<Row> df = DocsInput.read(spark, input, "id", "text", "split");
+    Column id = col("id").cast("string");
+    return new Input(
+        df,
+        DocsInput.docsPath(input),
+        true,
+        new Column[] {id},
+        new Column[] {col("_k"), id, col("text")},
+        new Column[] {coalesce(col("text"), lit(""))});
+  }
+
+  private static Input examplesInput(SparkSession spark, String input, TokenizeSettings s) {
+    boolean parquet = Storage.exists(Storage.join(input, "docs")) || input.endsWith("docs");
+    Dataset<Row> df;
+    if (parquet) {
+      df = DocsInput.read(spark, input, s.promptField(), s.responseField(), "split");
+    } else {
+      List<String> files = Storage.expandInputs(List.of(input));
+      df = spark.read().json(files.stream().map(Storage::qualify).toArray(String[]::new));
+      for (String f : List.of(s.promptField(), s.responseField())) {
+        if (!Arrays.asList(df.columns()).contains(f)) {
+          throw new SparkLlmException(
+              "instruction data under "
+                  + input
+                  + " has no '"
+                  + f
+                  + "' field; set tokenize.prompt_field/response_field");
+        }
+      }
+      if (!Arrays.asList(df.columns()).contains("split")) {
+        df = df.withColumn("split", lit("train"));
+      }
+    }
+    Column prompt = coalesce(col(s.promptField()).cast("string"), lit(""));
+    Column response = coalesce(col(s.responseField()).cast("string"), lit(""));
+    boolean hasId = Arrays.asList(df.columns()).contains("id");
+    Column[] keys =
+        hasId ? new Column[] {col("id").cast("string")} : new Column[] {prompt, response};
+    List<Column> sort = new ArrayList<>(List.of(col("_k")));
+    sort.addAll(Arrays.asList(keys));
+    sort.add(prompt);
+    sort.add(response);
+    return new Input(
+        df,
+        parquet ? DocsInput.docsPath(input) : input,
+        parquet,
+        keys,
+        sort.toArray(new Column[0]),
+        new Column[] {prompt, response});
+  }
+
+  static int autoShards(long bytes, TokenizeSettings s) {
+    long target = s.shardTargetMb() * 1024 * 1024;
+    return (int) Math.max(1, Math.min(100_000, (bytes + target - 1) / target));
+  }
+
+  private static List<String> listShards(String output, String dir) {
+    Path p = Storage.path(dir);
+    FileSystem fs = Storage.fs(p);
+    List<String> out = new ArrayList<>();
+    try {
+      FileStatus[] files = fs.listStatus(p);
+      Arrays.sort(files);
+      for (FileStatus f : files) {
+        String name = f.getPath().getName();
+        if (name.endsWith(".parquet")) {
+          out.add(dir.substring(output.length()).replaceFirst("^/+", "") + "/" + name);
+        }
+      }
+    } catch (IOException e) {
+      throw new SparkLlmException("cannot list " + dir + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  private static Map<String, Object> manifest(
+      Result r, TokenizeSettings s, Config config, int vocabSize) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("mode", r.mode());
+    m.put("seq_len", r.seqLen());
+    m.put("row_length", r.rowLength());
+    m.put("tokenizer", "tokenizer.json");
+    m.put("tokenizer_sha256", r.tokenizerSha256());
+    m.put("vocab_size", vocabSize);
+    m.put("eos_token", s.eosToken());
+    m.put("eos_id", r.eosId());
+    if ("padded".equals(r.mode())) {
+      m.put("pad_token", s.padToken());
+      m.put("pad_id", r.padId());
+      m.put("truncation_side", s.truncationSide());
+    }
+    m.put("seed", s.seed());
+    m.put("config_hash", config.hash());
+    m.put("missing_splits", r.missingSplits());
+    Map<String, Object> splits = new LinkedHashMap<>();
+    for (SplitResult sr : r.splits().values()) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("shards", sr.shards());
+      x.put("files", sr.files());
+      x.put("documents", sr.documents());
+      x.put("sequences", sr.sequences());
+      x.put("input_tokens", sr.inputTokens());
+      x.put("tokens", sr.tokensWritten());
+      if ("packed".equals(r.mode())) {
+        x.put("empty_documents", sr.emptyDocuments());
+        x.put("tail_tokens", sr.tailTokens());
+      } else {
+        x.put("truncated_examples", sr.truncatedExamples());
+        x.put("truncated_tokens", sr.truncatedTokens());
+        x.put("dropped_examples", sr.droppedExamples());
+        x.put("dropped_tokens", sr.droppedTokens());
+        x.put("pad_tokens", sr.padTokens());
+        x.put("loss_tokens", sr.lossTokens());
+      }
+      splits.put(sr.split(), x);
+    }
+    m.put("splits", splits);
+    return m;
+  }
+
+  // ---- executors ------------------------------------------------------------------------------
+
+  /**
+   * Counts from the executors. The encoding runs in the write's result stage, whose accumulator
+   * updates Spark applies once per partition even if tasks are retried.
+   */
+  static final class Counters implements Serializable {
+    final LongAccumulator documents;
+    final LongAccumulator emptyDocuments;
+    final LongAccumulator inputTokens;
+    final LongAccumulator rows;
+    final LongAccumulator tail;
+    final LongAccumulator truncatedExamples;
+    final LongAccumulator truncatedTokens;
+    final LongAccumulator droppedExamples;
+    final LongAccumulator droppedTokens;
+    final LongAccumulator padTokens;
+    final LongAccumulator lossTokens;
+
+    Counters(SparkSession spark, String split) {
+      var sc = spark.sparkContext();
+      String p = "tokenize." + split + ".";
+      documents = sc.longAccumulator(p + "documents");
+      emptyDocuments = sc.longAccumulator(p + "empty_documents");
+      inputTokens = sc.longAccumulator(p + "input_tokens");
+      rows = sc.longAccumulator(p + "sequences");
+      tail = sc.longAccumulator(p + "tail_tokens");
+      truncatedExamples = sc.longAccumulator(p + "truncated_examples");
+      truncatedTokens = sc.longAccumulator(p + "truncated_tokens");
+      droppedExamples = sc.longAccumulator(p + "dropped_examples");
+      droppedTokens = sc.longAccumulator(p + "dropped_tokens");
+      padTokens = sc.longAccumulator(p + "pad_tokens");
+      lossTokens = sc.longAccumulator(p + "loss_tokens");
+    }
+
+    void addPacker(Packer k) {
+      documents.add(k.documents());
+      emptyDocuments.add(k.emptyDocuments());
+      inputTokens.add(k.docTokens() + k.eosTokens());
+      rows.add(k.rows());
+      tail.add(k.tailTokens());
+    }
+
+    void addPadder(Padder p) {
+      documents.add(p.examples);
+      inputTokens.add(p.promptTokens + p.responseTokens + p.eosTokens);
+      rows.add(p.examples - p.droppedExamples);
+      truncatedExamples.add(p.truncatedExamples);
+      truncatedTokens.add(p.truncatedTokens);
+      droppedExamples.add(p.droppedExamples);
+      droppedTokens.add(p.droppedTokens);
+      padTokens.add(p.padTokens);
+      lossTokens.add(p.lossTokens);
+    }
+
+    SplitResult result(String split, int shards, int rowLength, List<String> files) {
+      long seqs = rows.value();
+      long written = seqs * rowLength - padTokens.value();
+      return new SplitResult(
+          split,
+          shards,
+          documents.value(),
+          emptyDocuments.value(),
+          inputTokens.value(),
+          seqs,
+          written,
+          tail.value(),
+          truncatedExamples.value(),
+          truncatedTokens.value(),
+          droppedExamples.value(),
+          droppedTokens.value(),
+          padTokens.value(),
+          lossTokens.value(),
+          files);
+    }
+  }
+
+  /** Base: pulls input rows in batches, encodes them with one tokenizer per partition. */
+  private abstract static class EncodingIterator implements Iterator<Row> {
+    private final Iterator<Row> in;
+    private final String json;
+    private final int batchSize;
+    private TokenEncoder encoder;
+    private Row next;
+    private boolean done;
+    protected final Counters counters;
+
+    EncodingIterator(Iterator<Row> in, String json, int batchSize, Counters counters) {
+      this.in = in;
+      this.json = json;
+      this.batchSize = batchSize;
+      this.counters = counters;
+    }
+
+    /** Encodes a batch of input rows and queues the output rows. */
+    abstract void consume(List<Row> batch, TokenEncoder enc);
+
+    /** The next queued output row, or null. */
+    abstract Row poll();
+
+    /** Adds this partition's counts once the input is exhausted. */
+    abstract void finish();
+
+    @Override
+    public boolean hasNext() {
+      while (next == null && !done) {
+        next = poll();
+        if (next != null) {
+          break;
+        }
+        if (!in.hasNext()) {
+          done = true;
+          finish();
+          if (encoder != null) {
+            encoder.close();
+          }
+          next = poll();
+          break;
+        }
+        if (encoder == null) {
+          TokenEncoder enc = TokenEncoder.fromJson(json);
+          encoder = enc;
+          TaskContext tc = TaskContext.get();
+          if (tc != null) {
+            // Frees the native tokenizer also when the task fails midway (close is idempotent).
+            tc.addTaskCompletionListener(
+                (org.apache.spark.util.TaskCompletionListener) ctx -> enc.close());
+          }
+        }
+        List<Row> batch = new ArrayList<>(batchSize);
+        while (batch.size() < batchSize && in.hasNext()) {
+          batch.add(in.next());
+        }
+        consume(batch, encoder);
+      }
+      return next != null;
+    }
+
+    @Override
+    public Row next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      Row r = next;
+      next = null;
+      return r;
+    }
+  }
+
+  static final class PackIterator extends EncodingIterator {
+    private final Packer packer;
+
+    PackIterator(
+        Iterator<Row> in, String json, int rowLength, int eosId, int batch, Counters counters) {
+      super(in, json, batch, counters);
+      this.packer = new Packer(rowLength, eosId);
+    }
+
+    @Override
+    void consume(List<Row> batch, TokenEncoder enc) {
+      List<String> texts = new ArrayList<>(batch.size());
+      for (Row r : batch) {
+        texts.add(r.getString(0));
+      }
+      for (int[] ids : enc.encodeBatch(texts)) {
+        packer.add(ids);
+      }
+    }
+
+    @Override
+    Row poll() {
+      int[] row = packer.poll();
+      return row == null ? null : RowFactory.create(boxed(row));
+    }
+
+    @Override
+    void finish() {
+      counters.addPacker(packer);
+    }
+  }
+
+  static final class PadIterator extends EncodingIterator {
+    private final Padder padder;
+    private final java.util.ArrayDeque<Row> ready = new java.util.ArrayDeque<>();
+
+    PadIterator(
+        Iterator<Row> in,
+        String json,
+        int rowLength,
+        int eosId,
+        int padId,
+        boolean left,
+        int batch,
+        Counters counters) {
+      super(in, json, batch, counters);
+      this.padder = new Padder(rowLength, eosId, padId, left);
+    }
+
+    @Override
+    void consume(List<Row> batch, TokenEncoder enc) {
+      List<String> texts = new ArrayList<>(batch.size() * 2);
+      for (Row r : batch) {
+        texts.add(r.getString(0));
+        texts.add(r.getString(1));
+      }
+      int[][] ids = enc.encodeBatch(texts);
+      for (int i = 0; i < batch.size(); i++) {
+        int[][] row = padder.build(ids[2 * i], ids[2 * i + 1]);
+        if (row != null) {
+          ready.add(RowFactory.create(boxed(row[0]), boxed(row[1])));
+        }
+      }
+    }
+
+    @Override
+    Row poll() {
+      return ready.poll();
+    }
+
+    @Override
+    void finish() {
+      counters.addPadder(padder);
+    }
+  }
+
+  private static Object boxed(int[] ids) {
+    Integer[] out = new Integer[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      out[i] = ids[i];
+    }
+    return out;
+  }
+}
