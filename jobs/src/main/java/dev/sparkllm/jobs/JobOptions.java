@@ -40,6 +40,16 @@ public final class JobOptions {
   @Option(names = "--verbose", description = "Print stack traces of errors.")
   boolean verbose;
 
+  /** A dedicated flag (e.g. --seq-len) as an override that explicit --set entries still beat. */
+  void prependOverride(String key, Object value) {
+    if (value != null) {
+      List<String> o = new ArrayList<>();
+      o.add(key + "=" + value);
+      o.addAll(overrides);
+      overrides = o;
+    }
+  }
+
   Config loadConfig() {
     return Config.load(config, overrides);
   }

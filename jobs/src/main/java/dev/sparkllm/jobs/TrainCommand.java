@@ -2,8 +2,6 @@ package dev.sparkllm.jobs;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.training.TrainJob;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -38,11 +36,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (preset != null) {
-      List<String> o = new ArrayList<>(List.of("model.preset=" + preset));
-      o.addAll(job.overrides);
-      job.overrides = o;
-    }
+    job.prependOverride("model.preset", preset);
     Config cfg = job.loadConfig();
     SparkSession spark = job.session(cfg);
     try {
