@@ -75,13 +75,52 @@ record Detector(
 
   // ---- start scanners -------------------------------------------------------------------------
 
-  /** Every position where {@code at} holds. */
-  static Starts where(At at) {
+  /**
+   * Every position whose character is one of {@code first} and where {@code at} holds. The table
+   * lookup skips the bulk of the text in this one monomorphic loop; {@code at} (a different lambda
+   * per detector, so a megamorphic call) runs only on the rare hits.
+   */
+  static Starts where(String first, At at) {
+    boolean[] table = new boolean[128];
+    for (char c : first.toCharArray()) {
+      table[c] = true;
+    }
     return (text, from) -> {
       for (int i = from, n = text.length(); i < n; i++) {
-        if (at.test(text, i)) {
+        char c = text.charAt(i);
+        if (c < 128 && table[c] && at.test(text, i)) {
           return i;
         }
+      }
+      return -1;
+    };
+  }
+
+  /**
+   * Positions up to {@code maxBack} characters of {@code run} before each occurrence of {@code
+   * mark} (the start of "84" in "84.17..." for '.', of "2001" in "2001:db8::1" for ':'), where
+   * {@code at} holds.
+   */
+  static Starts before(char mark, String run, int maxBack, At at) {
+    boolean[] table = new boolean[128];
+    for (char c : run.toCharArray()) {
+      table[c] = true;
+    }
+    return (text, from) -> {
+      int k = text.indexOf(mark, from);
+      while (k >= 0) {
+        int s = k;
+        while (s > from && k - s < maxBack) {
+          char c = text.charAt(s - 1);
+          if (c >= 128 || !table[c]) {
+            break;
+          }
+          s--;
+        }
+        if (at.test(text, s)) {
+          return s;
+        }
+        k = text.indexOf(mark, k + 1);
       }
       return -1;
     };

@@ -95,32 +95,47 @@ final class PiiDetectors {
    *       12345678}, {@code 06.12.34.56.78}; 9-12 digits, so {@code 01 02 2003} stays.
    * </ul>
    */
+  /** Not right after another digit group ("3208 3848 ...", hex dumps, number tables). */
+  private static final String NO_GROUP_BEFORE = "(?<!\\d[ .-])";
+
+  /** Not right before another digit group. */
+  private static final String NO_GROUP_AFTER = "(?![ .-]?\\d)";
+
   static List<Detector> phone() {
     Detector.PreCheck enoughDigits = (t, s) -> s.digits >= 7;
     Pattern international =
         Pattern.compile(
-            "(?<![\\w+])(\\+|00)[1-9]\\d{0,3}(?:[ .-]?\\(0\\))?"
+            "(?<![\\w+.])"
+                + NO_GROUP_BEFORE
+                + "(\\+|00)[1-9]\\d{0,3}(?:[ .-]?\\(0\\))?"
                 + "(?:[ .-]?(?:\\(\\d{1,4}\\)|\\d{1,6})){1,6}"
-                + "(?![\\w]|[.-]\\d)");
+                + "(?!\\w)"
+                + NO_GROUP_AFTER);
     Pattern northAmerican =
         Pattern.compile(
-            "(?<![\\w+(.-])(?:(?:1[ .-]?)?\\([2-9]\\d{2}\\) ?[2-9]\\d{2}[ .-]\\d{4}"
+            "(?<![\\w+(.-])"
+                + NO_GROUP_BEFORE
+                + "(?:(?:1[ .-]?)?\\([2-9]\\d{2}\\) ?[2-9]\\d{2}[ .-]\\d{4}"
                 + "|(?:1([.-]))?[2-9]\\d{2}([.-])[2-9]\\d{2}\\2\\d{4})"
-                + "(?![\\w]|[.-]\\d)");
+                + "(?!\\w)"
+                + NO_GROUP_AFTER);
     Pattern national =
         Pattern.compile(
-            "(?<![\\w+.-])(?:(?:\\(0\\d{1,4}\\)|0\\d{1,4})([ -])\\d{2,8}(?:\\1\\d{2,8}){0,4}"
+            "(?<![\\w+.-])"
+                + NO_GROUP_BEFORE
+                + "(?:(?:\\(0[1-9]\\d{0,3}\\)|0[1-9]\\d{0,3})([ -])\\d{2,8}(?:\\1\\d{2,8}){0,4}"
                 + "|0[1-9](?:\\.\\d{2}){4})"
-                + "(?![\\w]|[.-]\\d)");
+                + "(?!\\w)"
+                + NO_GROUP_AFTER);
     return List.of(
         new Detector(
             PHONE,
             enoughDigits,
             where(
+                "+0",
                 (t, i) -> {
-                  char c = t.charAt(i);
                   char b = before(t, i);
-                  return (c == '+' || (c == '0' && i + 1 < t.length() && t.charAt(i + 1) == '0'))
+                  return (t.charAt(i) == '+' || (i + 1 < t.length() && t.charAt(i + 1) == '0'))
                       && !isWord(b)
                       && b != '+';
                 }),
@@ -130,15 +145,10 @@ final class PiiDetectors {
             PHONE,
             enoughDigits,
             where(
+                "(0123456789",
                 (t, i) -> {
-                  char c = t.charAt(i);
                   char b = before(t, i);
-                  return (c == '(' || isDigit(c))
-                      && !isWord(b)
-                      && b != '+'
-                      && b != '('
-                      && b != '.'
-                      && b != '-';
+                  return !isWord(b) && b != '+' && b != '(' && b != '.' && b != '-';
                 }),
             northAmerican,
             m -> 0),
@@ -146,16 +156,34 @@ final class PiiDetectors {
             PHONE,
             enoughDigits,
             where(
+                "(0",
                 (t, i) -> {
-                  char c = t.charAt(i);
                   char b = before(t, i);
-                  return (c == '(' || c == '0') && !isWord(b) && b != '+' && b != '.' && b != '-';
+                  return !isWord(b) && b != '+' && b != '.' && b != '-';
                 }),
             national,
-            m -> {
-              int digits = countDigits(m.group());
-              return digits >= 9 && digits <= 12 ? 0 : -1;
-            }));
+            PiiDetectors::nationalPhone));
+  }
+
+  private static int nationalPhone(Matcher m) {
+    String[] groups = m.group().replaceAll("[()]", "").split("[ .-]");
+    int digits = countDigits(m.group());
+    // One separator: "02110-1301" is a US ZIP+4 code; real numbers of this shape have 10+ digits.
+    if (digits < 9 || digits > 12 || (groups.length == 2 && digits < 10)) {
+      return -1;
+    }
+    // "01 02 03 04 05", "00 00 00 00 00": a counting or byte sequence, not a French number.
+    if (groups.length >= 4) {
+      int step = Integer.parseInt(groups[1]) - Integer.parseInt(groups[0]);
+      boolean progression = step == 0 || step == 1;
+      for (int i = 2; i < groups.length && progression; i++) {
+        progression = Integer.parseInt(groups[i]) - Integer.parseInt(groups[i - 1]) == step;
+      }
+      if (progression) {
+        return -1;
+      }
+    }
+    return 0;
   }
 
   private static int internationalPhone(Matcher m) {
@@ -197,15 +225,24 @@ final class PiiDetectors {
    * <p>Only addresses that can identify someone are redacted: loopback, unspecified, private (RFC
    * 1918, IPv6 ULA), link-local, multicast and reserved/netmask ({@code 240+}) addresses are kept,
    * as the BigCode PII pipeline does; they are ubiquitous in code and docs ({@code 127.0.0.1},
-   * {@code 192.168.0.1}, {@code 255.255.255.0}). So are dotted quads of single digits ({@code
-   * 1.2.3.4}, {@code 8.8.8.8}): valid addresses, but far more often version numbers or well-known
-   * public resolvers than anyone's address.
+   * {@code 192.168.0.1}, {@code 255.255.255.0}).
+   *
+   * <p>Dotted quads that are valid addresses but read as versions are kept too: a single-digit
+   * first octet ({@code 1.2.3.4}, {@code 3.6.11.1}, {@code 8.8.8.8}; an audit of 205 MB of Debian
+   * changelogs and docs found these were all versions, package revisions or well-known resolvers,
+   * at the price of missing real hosts in 1.0.0.0/8-9.0.0.0/8), a quad followed by '-' ({@code
+   * 2.10.0.9-2}, {@code 12.4.254.14-node.11}) and one after "version", "release", "section" ...
    */
+  /** "version 10.2.3.4", "Section 19.1.2.20": a version or section number. */
+  private static final String VERSION_BEFORE =
+      "(?<!\\b(?i:version|release|revision|build|firmware|kernel|section|§)[ .:]{1,3})";
+
   static List<Detector> ipAddress() {
     String octet = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
     Pattern v4 =
         Pattern.compile(
             "(?<![\\w.])"
+                + VERSION_BEFORE
                 + octet
                 + "\\."
                 + octet
@@ -213,7 +250,7 @@ final class PiiDetectors {
                 + octet
                 + "\\."
                 + octet
-                + "(?![\\w]|\\.\\d)");
+                + "(?![\\w-]|\\.\\d)");
     Pattern v6 =
         Pattern.compile(
             "(?<![\\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}"
@@ -223,51 +260,38 @@ final class PiiDetectors {
         new Detector(
             IP_ADDRESS,
             (t, s) -> s.colons >= 2 && s.digits >= 1,
-            where(
+            Detector.before(
+                ':',
+                "0123456789abcdefABCDEF",
+                4,
                 (t, i) -> {
-                  char c = t.charAt(i);
                   char b = before(t, i);
-                  if ((c != ':' && Character.digit(c, 16) < 0)
-                      || isWord(b)
-                      || b == ':'
-                      || b == '.') {
-                    return false;
-                  }
-                  int colon = t.indexOf(':', i);
-                  return colon >= 0 && colon - i <= 4;
+                  return !isWord(b) && b != ':' && b != '.';
                 }),
             v6,
             PiiDetectors::ipv6),
         new Detector(
             IP_ADDRESS,
             (t, s) -> s.digits >= 4,
-            where(
+            Detector.before(
+                '.',
+                "0123456789",
+                3,
                 (t, i) -> {
                   char b = before(t, i);
-                  if (!isDigit(t.charAt(i)) || isWord(b) || b == '.') {
-                    return false;
-                  }
-                  for (int k = i + 1; k <= i + 3 && k < t.length(); k++) {
-                    if (t.charAt(k) == '.') {
-                      return true;
-                    }
-                  }
-                  return false;
+                  return isDigit(t.charAt(i)) && !isWord(b) && b != '.';
                 }),
             v4,
             PiiDetectors::ipv4));
   }
 
   private static int ipv4(Matcher m) {
-    byte[] b = new byte[4];
-    boolean singleDigits = true;
-    for (int i = 0; i < 4; i++) {
-      String o = m.group(i + 1);
-      singleDigits &= o.length() == 1;
-      b[i] = (byte) Integer.parseInt(o);
-    }
-    if (singleDigits) {
+    if (m.group(1).length() == 1) {
       return -1;
+    }
+    byte[] b = new byte[4];
+    for (int i = 0; i < 4; i++) {
+      b[i] = (byte) Integer.parseInt(m.group(i + 1));
     }
     try {
       return identifies(InetAddress.getByAddress(b)) ? 0 : -1;
@@ -328,28 +352,32 @@ final class PiiDetectors {
   // ---- payment cards --------------------------------------------------------------------------
 
   /**
-   * 13-19 digits, plain or grouped 4-4-4-4(-3) / Amex 4-6-5 / Diners 4-6-4 by spaces or dashes,
-   * passing the Luhn check, with a known issuer prefix and a length that issuer uses: Visa 4
-   * (13/16/19), Mastercard 51-55 and 2221-2720 (16), Amex 34/37 (15), Discover 6011/644-649/65
-   * (16-19), JCB 3528-3589 (16-19), Diners 300-305/36/38/39 (14-19), UnionPay 62 (16-19). Maestro
-   * (50, 56-69, 12-19 digits) is left out: its prefixes and lengths cover too many ordinary
-   * numbers.
+   * 13-19 digits, plain (13-16: longer solid runs are mostly ids and nonces) or grouped 4-4-4-4(-3)
+   * / Amex 4-6-5 / Diners 4-6-4 by spaces or dashes, passing the Luhn check, with a known issuer
+   * prefix and a length that issuer uses: Visa 4 (13/16/19), Mastercard 51-55 and 2221-2720 (16),
+   * Amex 34/37 (15), Discover 6011/644-649/65 (16-19), JCB 3528-3589 (16-19), Diners
+   * 300-305/36/38/39 (14-19), UnionPay 62 (16-19). Maestro (50, 56-69, 12-19 digits) is left out:
+   * its prefixes and lengths cover too many ordinary numbers.
    */
   static List<Detector> creditCard() {
     Pattern p =
         Pattern.compile(
-            "(?<![\\w-])(?:\\d{13,19}"
+            "(?<![\\w-])"
+                + NO_GROUP_BEFORE
+                + "(?:\\d{13,16}"
                 + "|\\d{4}([ -])\\d{4}\\1\\d{4}\\1\\d{1,4}(?:\\1\\d{1,3})?"
                 + "|\\d{4}([ -])\\d{6}\\2\\d{4,5})"
-                + "(?![\\w]|-\\d)");
+                + "(?!\\w)"
+                + NO_GROUP_AFTER);
     return List.of(
         new Detector(
             CREDIT_CARD,
             (t, s) -> s.digits >= 13,
             where(
+                "0123456789",
                 (t, i) -> {
                   char b = before(t, i);
-                  return isDigit(t.charAt(i)) && !isWord(b) && b != '-';
+                  return !isWord(b) && b != '-';
                 }),
             p,
             m -> {
@@ -490,9 +518,9 @@ final class PiiDetectors {
             IBAN,
             (t, s) -> s.digits >= 6,
             where(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
                 (t, i) ->
                     i + 3 < t.length()
-                        && isUpper(t.charAt(i))
                         && isUpper(t.charAt(i + 1))
                         && isDigit(t.charAt(i + 2))
                         && isDigit(t.charAt(i + 3))
@@ -597,8 +625,10 @@ final class PiiDetectors {
                     + "|client[_-]?secret|(?:access|auth|api|refresh|bearer)?[_-]?token"
                     + "|password|passwd|pwd)"
                     + "[\"']?\\s*(?::=|=>|[:=])\\s*[\"']?"
-                    // A value never ends with '.': that is the end of the sentence.
-                    + "([A-Za-z0-9+/=_.~!@#$%^*-]{15,255}[A-Za-z0-9+/=_~!@#$%^*-])"),
+                    // A value never ends with '.' (the end of a sentence) and has no '%'
+                    // (URL-encoded
+                    // text such as pkcs11:token=Root%20CA%20Certificates).
+                    + "([A-Za-z0-9+/=_.~!@#$^*-]{15,255}[A-Za-z0-9+/=_~!@#$^*-])"),
             m -> highEntropy(m.group(1)) ? 1 : -1),
         new Detector(
             SECRET,

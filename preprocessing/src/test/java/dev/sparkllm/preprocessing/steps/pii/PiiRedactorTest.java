@@ -131,7 +131,12 @@ class PiiRedactorTest {
         "123-456-7890",
         "202-555.0173",
         "0012 3456",
-        "2023 01 15");
+        "2023 01 15",
+        "51 Franklin Street, Fifth Floor, Boston, MA 02110-1301, USA",
+        "// Prints: <Buffer 01 02 03 04 05>",
+        "| 00010  ff ff ff ff 20 00 00 00  10 00 05 00 00 00 00 00  ....",
+        "/Rect [ 333.498 545.007 370.738 554.007 ] /FontMatrix [0.001 0 0 0.001 0 0 ]",
+        "+44 20 7946 0958 1234 (a longer run of digit groups)");
   }
 
   @Test
@@ -147,6 +152,8 @@ class PiiRedactorTest {
         "64:ff9b::84.17.43.122");
     assertThat(ALL.redact("GET http://84.17.43.122:8080/ and [2001:db8::1]:443"))
         .isEqualTo("GET http://<IP_ADDRESS>:8080/ and [<IP_ADDRESS>]:443");
+    assertThat(ALL.redact("Send message from 194.177.211.215 -> group 225.4.5.6"))
+        .isEqualTo("Send message from <IP_ADDRESS> -> group 225.4.5.6");
     assertKept(
         "256.1.1.1",
         "84.17.43.256",
@@ -166,7 +173,13 @@ class PiiRedactorTest {
         "2001:db8:1",
         "1:2:3:4:5:6:7",
         "12345::1:2",
-        "2001:db8::g1");
+        "2001:db8::g1",
+        "dpkg (1.16.4.3) unstable; urgency=low",
+        "binutils (2.10.0.9-2) unstable",
+        "v8: '12.4.254.14-node.11'",
+        "see Section 19.1.2.20 of ECMA-262",
+        "XFree86 4.3.99.16 and firmware 17.13.21.0",
+        "release: 10.12.4.1");
   }
 
   @Test
@@ -193,7 +206,9 @@ class PiiRedactorTest {
         "411111111111111",
         "4111 1111-1111 1111",
         "24111111111111111",
-        "5555 5555 5555 4444 1");
+        "5555 5555 5555 4444 1",
+        "896 648 1288 1928 2568 3208 3848 4488 5128 5768 6408 7048",
+        "reqNonce: 3843061514398340071 certReq: true");
   }
 
   @Test
@@ -284,7 +299,8 @@ class PiiRedactorTest {
         "token: abcdefghijklmnopqrstuvwxyz",
         "secret = settings.SECRET_KEY_2",
         "the token: it is short",
-        "tokens = 1234567890123456789");
+        "tokens = 1234567890123456789",
+        "pkcs11:token=Root%20CA%20Certificates;serial=1%3AROOTS%3ADEFAULT");
   }
 
   @Test
