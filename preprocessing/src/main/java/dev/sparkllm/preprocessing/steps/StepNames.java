@@ -8,12 +8,14 @@ import dev.sparkllm.preprocessing.steps.clean.WhitespaceNormalizer;
 import dev.sparkllm.preprocessing.steps.filters.C4QualityFilter;
 import dev.sparkllm.preprocessing.steps.filters.GopherQualityFilter;
 import dev.sparkllm.preprocessing.steps.filters.GopherRepetitionFilter;
+import dev.sparkllm.preprocessing.steps.lang.LanguageFilter;
 import dev.sparkllm.preprocessing.steps.normalize.ContractionExpander;
 import dev.sparkllm.preprocessing.steps.normalize.EmojiHandler;
 import dev.sparkllm.preprocessing.steps.normalize.Lowercaser;
 import dev.sparkllm.preprocessing.steps.normalize.PunctuationRemover;
 import dev.sparkllm.preprocessing.steps.normalize.Stemmer;
 import dev.sparkllm.preprocessing.steps.normalize.StopwordRemover;
+import dev.sparkllm.preprocessing.steps.pii.PiiRedactor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -36,6 +38,8 @@ final class StepNames {
     ALL.put(GopherQualityFilter.NAME, GopherQualityFilter::new);
     ALL.put(GopherRepetitionFilter.NAME, GopherRepetitionFilter::new);
     ALL.put(C4QualityFilter.NAME, C4QualityFilter::new);
+    ALL.put(LanguageFilter.NAME, LanguageFilter::new);
+    ALL.put(PiiRedactor.NAME, PiiRedactor::new);
   }
 
   private StepNames() {}
