@@ -15,7 +15,15 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "spark-llm 0.1.0",
     description = "Raw text to a trained, evaluated GPT-style model, as Apache Spark jobs.",
-    subcommands = {PreprocessCommand.class, BenchmarkCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      PreprocessCommand.class,
+      TrainTokenizerCommand.class,
+      TokenizeCommand.class,
+      TrainCommand.class,
+      GenerateCommand.class,
+      BenchmarkCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class SparkLlm implements Runnable {
 
   public static void main(String[] args) {
