@@ -1,13 +1,11 @@
 package dev.sparkllm.jobs;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.jobs.bench.PreprocessBenchmark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,19 +40,17 @@ final class BenchmarkCommand implements Callable<Integer> {
       throw new dev.sparkllm.core.SparkLlmException(
           "unknown benchmark '" + name + "'; available: preprocess");
     }
-    Config cfg = job.loadConfig();
-    SparkSession spark = job.session(cfg);
-    try {
-      Path work = Files.createDirectories(Path.of(output, "preprocess-work"));
-      Map<String, Object> r =
-          PreprocessBenchmark.run(spark, Home.brownCorpus(), work, megabytes, seed);
-      String path = PreprocessBenchmark.write(r, output);
-      System.out.print(Json.write(r));
-      System.out.printf(
-          "throughput 4x/1x = %.2f; results in %s%n", r.get("throughput_ratio_4x_over_1x"), path);
-      return 0;
-    } finally {
-      spark.stop();
-    }
+    return job.withSpark(
+        (cfg, spark) -> {
+          Path work = Files.createDirectories(Path.of(output, "preprocess-work"));
+          Map<String, Object> r =
+              PreprocessBenchmark.run(spark, Home.brownCorpus(), work, megabytes, seed);
+          String path = PreprocessBenchmark.write(r, output);
+          System.out.print(Json.write(r));
+          System.out.printf(
+              "throughput 4x/1x = %.2f; results in %s%n",
+              r.get("throughput_ratio_4x_over_1x"), path);
+          return 0;
+        });
   }
 }

@@ -50,6 +50,22 @@ public final class JobOptions {
     }
   }
 
+  /** What a command does with its config and session; returns the exit code. */
+  interface SparkBody {
+    int run(Config cfg, SparkSession spark) throws Exception;
+  }
+
+  /** Loads the config, opens the session, runs {@code body}, and always stops the session. */
+  int withSpark(SparkBody body) throws Exception {
+    Config cfg = loadConfig();
+    SparkSession spark = session(cfg);
+    try {
+      return body.run(cfg, spark);
+    } finally {
+      spark.stop();
+    }
+  }
+
   Config loadConfig() {
     return Config.load(config, overrides);
   }

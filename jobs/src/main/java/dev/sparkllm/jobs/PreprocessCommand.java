@@ -1,10 +1,8 @@
 package dev.sparkllm.jobs;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.PreprocessJob;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -39,17 +37,14 @@ final class PreprocessCommand implements Callable<Integer> {
   @Mixin JobOptions job;
 
   @Override
-  public Integer call() {
-    Config cfg = job.loadConfig();
-    SparkSession spark = job.session(cfg);
-    try {
-      PreprocessJob.Result r = PreprocessJob.run(spark, cfg, inputs, output, overwrite);
-      System.out.printf(
-          "preprocess: %d documents in, %d kept, %d rejected; see %s/stats.json%n",
-          r.input(), r.kept(), r.rejected(), output);
-      return 0;
-    } finally {
-      spark.stop();
-    }
+  public Integer call() throws Exception {
+    return job.withSpark(
+        (cfg, spark) -> {
+          PreprocessJob.Result r = PreprocessJob.run(spark, cfg, inputs, output, overwrite);
+          System.out.printf(
+              "preprocess: %d documents in, %d kept, %d rejected; see %s/stats.json%n",
+              r.input(), r.kept(), r.rejected(), output);
+          return 0;
+        });
   }
 }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
     version = "spark-llm 0.1.0",
     description = "Raw text to a trained, evaluated GPT-style model, as Apache Spark jobs.",
     subcommands = {
+      DemoCommand.class,
       PreprocessCommand.class,
       TrainTokenizerCommand.class,
       TokenizeCommand.class,

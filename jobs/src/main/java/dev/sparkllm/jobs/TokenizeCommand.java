@@ -1,9 +1,7 @@
 package dev.sparkllm.jobs;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.tokenize.TokenizeJob;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,21 +44,18 @@ final class TokenizeCommand implements Callable<Integer> {
   @Mixin JobOptions job;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     job.prependOverride("tokenize.seq_len", seqLen);
     job.prependOverride("tokenize.mode", mode);
-    Config cfg = job.loadConfig();
-    SparkSession spark = job.session(cfg);
-    try {
-      TokenizeJob.Result r = TokenizeJob.run(spark, cfg, input, tokenizer, output, overwrite);
-      StringBuilder sb = new StringBuilder();
-      r.splits().forEach((k, v) -> sb.append(' ').append(k).append(' ').append(v.sequences()));
-      System.out.printf(
-          "tokenize: %s, seq_len %d, sequences:%s; see %s%n",
-          r.mode(), r.seqLen(), sb, r.manifestPath());
-      return 0;
-    } finally {
-      spark.stop();
-    }
+    return job.withSpark(
+        (cfg, spark) -> {
+          TokenizeJob.Result r = TokenizeJob.run(spark, cfg, input, tokenizer, output, overwrite);
+          StringBuilder sb = new StringBuilder();
+          r.splits().forEach((k, v) -> sb.append(' ').append(k).append(' ').append(v.sequences()));
+          System.out.printf(
+              "tokenize: %s, seq_len %d, sequences:%s; see %s%n",
+              r.mode(), r.seqLen(), sb, r.manifestPath());
+          return 0;
+        });
   }
 }

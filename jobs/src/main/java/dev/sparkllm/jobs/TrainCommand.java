@@ -1,9 +1,7 @@
 package dev.sparkllm.jobs;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.training.TrainJob;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,22 +33,19 @@ final class TrainCommand implements Callable<Integer> {
   @Mixin JobOptions job;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     job.prependOverride("model.preset", preset);
-    Config cfg = job.loadConfig();
-    SparkSession spark = job.session(cfg);
-    try {
-      TrainJob.TrainResult r = TrainJob.run(spark, cfg, data, output, resume);
-      System.out.printf(
-          "train: step %d, last train loss %.4f, best val loss %.4f%s; checkpoint %s%n",
-          r.finalStep(),
-          r.lastTrainLoss(),
-          r.bestValLoss(),
-          r.stoppedEarly() ? " (stopped early)" : "",
-          r.checkpoint());
-      return 0;
-    } finally {
-      spark.stop();
-    }
+    return job.withSpark(
+        (cfg, spark) -> {
+          TrainJob.TrainResult r = TrainJob.run(spark, cfg, data, output, resume);
+          System.out.printf(
+              "train: step %d, last train loss %.4f, best val loss %.4f%s; checkpoint %s%n",
+              r.finalStep(),
+              r.lastTrainLoss(),
+              r.bestValLoss(),
+              r.stoppedEarly() ? " (stopped early)" : "",
+              r.checkpoint());
+          return 0;
+        });
   }
 }

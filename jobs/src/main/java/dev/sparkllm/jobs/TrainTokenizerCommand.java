@@ -1,9 +1,7 @@
 package dev.sparkllm.jobs;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.tokenizer.TrainTokenizerJob;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,25 +40,22 @@ final class TrainTokenizerCommand implements Callable<Integer> {
   @Mixin JobOptions job;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     job.prependOverride("tokenizer.type", type);
     job.prependOverride("tokenizer.vocab_size", vocabSize);
     job.prependOverride("tokenizer.min_frequency", minFrequency);
-    Config cfg = job.loadConfig();
-    SparkSession spark = job.session(cfg);
-    try {
-      TrainTokenizerJob.Result r = TrainTokenizerJob.run(spark, cfg, input, output, overwrite);
-      System.out.printf(
-          "train-tokenizer: %s vocabulary %d (%d merges), %.2f bytes/token on %s; see %s%n",
-          r.type(),
-          r.vocabSize(),
-          r.merges(),
-          r.evalBytesPerToken(),
-          cfg.getString("tokenizer.eval_split"),
-          output);
-      return 0;
-    } finally {
-      spark.stop();
-    }
+    return job.withSpark(
+        (cfg, spark) -> {
+          TrainTokenizerJob.Result r = TrainTokenizerJob.run(spark, cfg, input, output, overwrite);
+          System.out.printf(
+              "train-tokenizer: %s vocabulary %d (%d merges), %.2f bytes/token on %s; see %s%n",
+              r.type(),
+              r.vocabSize(),
+              r.merges(),
+              r.evalBytesPerToken(),
+              cfg.getString("tokenizer.eval_split"),
+              output);
+          return 0;
+        });
   }
 }

@@ -3,37 +3,18 @@ package dev.sparkllm.preprocessing.dedup;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkllm.core.Config;
+import dev.sparkllm.preprocessing.SparkTestBase;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class ExactDedupTest {
-  private static SparkSession spark;
-
-  @BeforeAll
-  static void start() {
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
-  }
+class ExactDedupTest extends SparkTestBase {
 
   private static Dataset<Row> docs() {
     StructType schema =

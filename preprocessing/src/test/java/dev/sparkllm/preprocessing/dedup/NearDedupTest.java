@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.preprocessing.SparkTestBase;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,10 +21,8 @@ import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -33,27 +32,14 @@ import org.junit.jupiter.api.Test;
  * keeps every pair clearly above (>= 0.85) or below (<= 0.5) the 0.7 threshold, so LSH and
  * signature-estimate noise cannot change the expected answer.
  */
-class NearDedupTest {
+class NearDedupTest extends SparkTestBase {
   private static final int NGRAM = 5;
   private static final double THRESHOLD = 0.7;
-  private static SparkSession spark;
   private static List<String[]> corpus;
 
   @BeforeAll
-  static void start() {
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
+  static void makeCorpus() {
     corpus = generateCorpus();
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
   }
 
   // ---- corpus -----------------------------------------------------------------------------------

@@ -7,34 +7,15 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.preprocessing.SparkTestBase;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class SplitterTest {
-  private static SparkSession spark;
-
-  @BeforeAll
-  static void start() {
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
-  }
+class SplitterTest extends SparkTestBase {
 
   /** 10k ids in 1000 clusters of 10 (cluster_id = "c" + id / 10), plus a text column. */
   private static Dataset<Row> docs() {
