@@ -1,0 +1,43 @@
+package dev.sparkllm.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Every subcommand answers --help on stdout with exit code 0 and lists its own options. */
+class CliHelpTest {
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "preprocess      | --input --output --overwrite --config --set --master --conf --verbose",
+        "train-tokenizer | --input --output --type --vocab-size --min-frequency --set --master",
+        "tokenize        | --input --tokenizer --output --seq-len --mode --set --master",
+        "train           | --data --output --preset --resume --config --set --master --conf",
+        "generate        | --checkpoint --tokenizer --prompt --max-tokens --temperature --top-k",
+        "benchmark       | --output --mb --seed",
+      })
+  void subcommandHelp(String command, String options) {
+    CliCapture c = CliCapture.run(command, "--help");
+    assertThat(c.exitCode).isZero();
+    assertThat(c.err).isEmpty();
+    assertThat(c.out).startsWith("Usage: spark-llm " + command);
+    for (String option : options.split(" ")) {
+      assertThat(c.out).contains(option);
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"--help", "help"})
+  void topLevelHelpListsEverySubcommand(String arg) {
+    CliCapture c = CliCapture.run(arg);
+    assertThat(c.exitCode).isZero();
+    for (String command :
+        new String[] {
+          "preprocess", "train-tokenizer", "tokenize", "train", "generate", "benchmark"
+        }) {
+      assertThat(c.out).contains("  " + command + " ");
+    }
+  }
+}
