@@ -38,7 +38,7 @@ public final class SparkLlm implements Runnable {
         (e, cmd, parsed) -> {
           SparkLlmException user = userError(e);
           PrintWriter err = cmd.getErr();
-          boolean verbose = parsed.hasMatchedOption("--verbose");
+          boolean verbose = cmd.getParseResult().hasMatchedOption("--verbose");
           if (user != null) {
             err.println("error: " + user.getMessage());
             if (verbose) {

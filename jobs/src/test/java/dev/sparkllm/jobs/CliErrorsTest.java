@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,9 +107,6 @@ class CliErrorsTest {
     assertThat(c.err).contains("Unknown option").contains("'--vocab-size'");
   }
 
-  // The handler reads --verbose from the top-level ParseResult, but the option belongs to the
-  // subcommand, so it is never seen; fix in SparkLlm.execute: cmd.getParseResult().
-  @Disabled("--verbose is ignored by SparkLlm's exception handler (see comment)")
   @Test
   void verboseAddsTheStackTrace() {
     CliCapture c = preprocess("--set", "preprocess.sed=1", "--verbose");
