@@ -1,0 +1,373 @@
+package dev.sparkllm.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * deploy/: the SparkApplication manifests, the Airflow DAGs and the spark-submit wrappers, checked
+ * without a cluster (YAML structure, Python syntax, --dry-run command lines, shellcheck).
+ */
+class DeployFilesTest {
+  private static final Path DEPLOY = repoRoot().resolve("deploy");
+  private static final String SECRET = "Sup3r-s3cret-value-that-must-not-leak";
+  private static final String JAR = "/jars/spark-llm-test.jar";
+
+  private static Path repoRoot() {
+    // Surefire runs in the module directory (jobs/); the IDE may run from the root.
+    Path here = Paths.get("").toAbsolutePath();
+    return Files.isDirectory(here.resolve("deploy")) ? here : here.getParent();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"preprocess", "train-tokenizer", "tokenize", "train"})
+  void manifestIsASparkApplicationForItsStage(String stage) throws IOException {
+    JsonNode m =
+        new ObjectMapper(new YAMLFactory())
+            .readTree(DEPLOY.resolve("k8s").resolve(stage + ".yaml").toFile());
+    assertThat(m.path("apiVersion").asText()).isEqualTo("sparkoperator.k8s.io/v1beta2");
+    assertThat(m.path("kind").asText()).isEqualTo("SparkApplication");
+    JsonNode spec = m.path("spec");
+    assertThat(spec.path("type").asText()).isEqualTo("Java");
+    assertThat(spec.path("mainClass").asText()).isEqualTo("dev.sparkllm.jobs.SparkLlm");
+    assertThat(spec.path("mainApplicationFile").asText())
+        .isEqualTo("local:///opt/spark-llm/spark-llm-jobs.jar");
+    assertThat(spec.path("arguments").get(0).asText()).isEqualTo(stage);
+    assertThat(spec.path("sparkConf").path("spark.driver.extraJavaOptions").asText())
+        .contains("-Dai.djl.offline=true");
+    assertThat(spec.path("sparkConf").path("spark.hadoop.fs.s3a.committer.name").asText())
+        .isEqualTo("magic");
+    // Keys reach the pods from a secret reference, never as literal values.
+    for (JsonNode env : spec.path("driver").path("env")) {
+      if (env.path("name").asText().startsWith("AWS_")) {
+        assertThat(env.has("value")).isFalse();
+        assertThat(env.path("valueFrom").path("secretKeyRef").path("name").asText())
+            .isEqualTo("spark-llm-s3");
+      }
+    }
+  }
+
+  @Test
+  void trainManifestGivesTheDriverAGpuAndNoDynamicAllocation() throws IOException {
+    JsonNode spec =
+        new ObjectMapper(new YAMLFactory())
+            .readTree(DEPLOY.resolve("k8s/train.yaml").toFile())
+            .path("spec");
+    assertThat(spec.path("driver").path("gpu").path("name").asText()).isEqualTo("nvidia.com/gpu");
+    assertThat(spec.path("driver").path("gpu").path("quantity").asInt()).isEqualTo(1);
+    JsonNode conf = spec.path("sparkConf");
+    assertThat(conf.path("spark.driver.resource.gpu.amount").asText()).isEqualTo("1");
+    assertThat(conf.path("spark.driver.resource.gpu.discoveryScript").asText())
+        .isEqualTo("/opt/spark-llm/gpu/getGpusResources.sh");
+    assertThat(conf.path("spark.dynamicAllocation.enabled").asText()).isEqualTo("false");
+    assertThat(conf.path("spark.speculation").asText()).isEqualTo("false");
+    assertThat(spec.path("dynamicAllocation").path("enabled").asBoolean(true)).isFalse();
+    assertThat(envNames(spec.path("driver")))
+        .contains("PYTORCH_LIBRARY_PATH", "PYTORCH_VERSION", "PYTORCH_FLAVOR");
+  }
+
+  @Test
+  void dockerfileCopiesTheJarTheManifestsRun() throws IOException {
+    String docker = Files.readString(DEPLOY.resolve("k8s/Dockerfile"));
+    assertThat(docker)
+        .contains("FROM ${SPARK_IMAGE}")
+        .contains("apache/spark:4.1.1-scala2.13-java17-ubuntu")
+        .contains(
+            "COPY jobs/target/spark-llm-jobs-0.1.0-SNAPSHOT-spark-submit.jar"
+                + " /opt/spark-llm/spark-llm-jobs.jar")
+        .contains("/opt/spark-llm/gpu/getGpusResources.sh");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"spark_llm_dag.py", "spark_llm_k8s_dag.py"})
+  void dagCompiles(String dag, @TempDir Path tmp) throws Exception {
+    assumeThat(onPath("python3")).as("python3 is not on PATH; DAG syntax not checked").isTrue();
+    Path file = DEPLOY.resolve("airflow").resolve(dag);
+    // py_compile into the temp dir, so the source tree gets no __pycache__.
+    Result r =
+        run(
+            List.of(
+                "python3",
+                "-c",
+                "import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2],"
+                    + " doraise=True)",
+                file.toString(),
+                tmp.resolve("dag.pyc").toString()),
+            Map.of());
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(Files.readString(file))
+        .contains("preprocess")
+        .contains("train-tokenizer")
+        .contains("{{ params.input }}")
+        .contains("{{ params.config }}");
+  }
+
+  @Test
+  void yarnTrainDryRunWithGpu() throws Exception {
+    Result r =
+        submit(
+            "submit-yarn.sh",
+            Map.of("AWS_ACCESS_KEY_ID", "AKIATEST", "S3_ENDPOINT", "http://minio.test:9000"),
+            "--dry-run",
+            "--gpu",
+            "train",
+            "--data",
+            "s3a://bucket/tokens",
+            "--output",
+            "s3a://bucket/run");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out)
+        .startsWith("spark-submit \\\n")
+        .contains("--master yarn \\")
+        .contains("--deploy-mode cluster \\")
+        .contains("--class dev.sparkllm.jobs.SparkLlm \\\n  " + JAR + " \\\n  train \\\n")
+        .contains("--data s3a://bucket/tokens \\\n  --output s3a://bucket/run\n")
+        .contains("--conf spark.dynamicAllocation.enabled=false")
+        .contains("--conf spark.speculation=false")
+        .contains("--conf spark.driver.resource.gpu.amount=1")
+        .contains("--conf spark.driver.resource.gpu.discoveryScript=./getGpusResources.sh")
+        .contains("--conf spark.executor.resource.gpu.amount=1")
+        .contains("--conf spark.executor.resource.gpu.discoveryScript=./getGpusResources.sh")
+        .contains("--conf spark.task.resource.gpu.amount=1")
+        .contains("--files " + DEPLOY.resolve("gpu/getGpusResources.sh"))
+        .contains("--conf spark.driver.extraJavaOptions=-Dai.djl.offline=true")
+        .contains("--conf spark.executor.extraJavaOptions=-Dai.djl.offline=true")
+        .contains("--conf spark.hadoop.fs.s3a.endpoint=http://minio.test:9000")
+        .contains("--conf spark.hadoop.fs.s3a.path.style.access=true")
+        .contains("--conf spark.hadoop.fs.s3a.committer.name=magic")
+        .contains(
+            "--conf spark.sql.sources.commitProtocolClass="
+                + "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol")
+        .contains(
+            "--conf spark.hadoop.fs.s3a.aws.credentials.provider="
+                + "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider")
+        .contains("--properties-file")
+        .contains("--load-spark-defaults")
+        .doesNotContain(SECRET)
+        .doesNotContain("AKIATEST");
+    assertThat(r.err)
+        .contains("spark.executorEnv.AWS_SECRET_ACCESS_KEY")
+        .doesNotContain(SECRET)
+        .doesNotContain("AKIATEST");
+  }
+
+  @Test
+  void yarnPreprocessWithoutGpuHasNoGpuOrTrainSettings() throws Exception {
+    Result r =
+        submit(
+            "submit-yarn.sh",
+            Map.of(),
+            "--dry-run",
+            "--deploy-mode",
+            "client",
+            "preprocess",
+            "--input",
+            "s3a://b/raw dir",
+            "--output",
+            "s3a://b/pre");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out)
+        .contains("--deploy-mode client")
+        .contains("  preprocess \\\n  --input s3a://b/raw\\ dir \\\n  --output s3a://b/pre\n")
+        .doesNotContain("gpu")
+        .doesNotContain("dynamicAllocation")
+        .doesNotContain("fs.s3a.endpoint=")
+        .doesNotContain("--properties-file")
+        .doesNotContain(SECRET);
+  }
+
+  @Test
+  void k8sTrainDryRunWithGpuAndSecretReferences() throws Exception {
+    Result r =
+        submit(
+            "submit-k8s.sh",
+            Map.of(
+                "K8S_API", "https://k8s.test:6443",
+                "SPARK_LLM_IMAGE", "registry.test/spark-llm:1",
+                "K8S_NAMESPACE", "ml",
+                "S3_SECRET_NAME", "s3-keys",
+                "S3_ENDPOINT", "http://minio.ml:9000"),
+            "--dry-run",
+            "--gpu",
+            "train",
+            "--data",
+            "s3a://b/tokens",
+            "--output",
+            "s3a://b/run");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out)
+        .contains("--master k8s://https://k8s.test:6443")
+        .contains("--conf spark.kubernetes.container.image=registry.test/spark-llm:1")
+        .contains("--conf spark.kubernetes.namespace=ml")
+        .contains("--conf spark.kubernetes.authenticate.driver.serviceAccountName=spark-llm")
+        .contains("--class dev.sparkllm.jobs.SparkLlm \\\n  " + JAR + " \\\n  train \\\n")
+        .contains(
+            "--conf spark.kubernetes.driver.secretKeyRef.AWS_SECRET_ACCESS_KEY="
+                + "s3-keys:AWS_SECRET_ACCESS_KEY")
+        .contains(
+            "--conf spark.kubernetes.executor.secretKeyRef.AWS_ACCESS_KEY_ID="
+                + "s3-keys:AWS_ACCESS_KEY_ID")
+        .contains("--conf spark.hadoop.fs.s3a.endpoint=http://minio.ml:9000")
+        .contains("--conf spark.dynamicAllocation.enabled=false")
+        .contains("--conf spark.driver.resource.gpu.amount=1")
+        .contains("--conf spark.driver.resource.gpu.vendor=nvidia.com")
+        .contains(
+            "--conf spark.driver.resource.gpu.discoveryScript="
+                + "/opt/spark-llm/gpu/getGpusResources.sh")
+        .contains("--conf spark.executor.resource.gpu.vendor=nvidia.com")
+        .contains("--conf spark.task.resource.gpu.amount=1")
+        .doesNotContain(SECRET);
+  }
+
+  @Test
+  void k8sDefaultJarIsTheOneInTheImage() throws Exception {
+    Map<String, String> env = Map.of("K8S_API", "https://k8s.test:6443", "SPARK_LLM_JAR", "");
+    Result r = submit("submit-k8s.sh", env, "--dry-run", "tokenize", "--input", "a");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out).contains("local:///opt/spark-llm/spark-llm-jobs.jar \\\n  tokenize \\\n");
+  }
+
+  @Test
+  void unknownOrFutureCommandsAreRefused() throws Exception {
+    Result pipeline = submit("submit-yarn.sh", Map.of(), "--dry-run", "pipeline");
+    assertThat(pipeline.exit).isEqualTo(2);
+    assertThat(pipeline.err).contains("pipeline does not exist yet");
+    Result bad = submit("submit-yarn.sh", Map.of(), "--dry-run", "--deploy-mode", "x", "train");
+    assertThat(bad.exit).isEqualTo(2);
+    assertThat(bad.err).contains("--deploy-mode must be cluster or client");
+    Result noApi = submit("submit-k8s.sh", Map.of("K8S_API", ""), "--dry-run", "train");
+    assertThat(noApi.exit).isEqualTo(2);
+    assertThat(noApi.err).contains("K8S_API");
+  }
+
+  @Test
+  void gpuDiscoveryWithoutNvidiaSmiReportsNoAddresses() throws Exception {
+    // A PATH with bash's directory only: nvidia-smi cannot be found even on a GPU machine.
+    Result r =
+        run(
+            List.of(bash(), DEPLOY.resolve("gpu/getGpusResources.sh").toString()),
+            Map.of("PATH", new File(bash()).getParent()));
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out).isEqualTo("{\"name\":\"gpu\",\"addresses\":[]}\n");
+  }
+
+  @Test
+  void scriptsAreShellcheckClean() throws Exception {
+    // -x follows both scripts into lib/submit-common.sh.
+    assumeThat(onPath("shellcheck")).as("shellcheck is not installed; not checked").isTrue();
+    Result r =
+        run(
+            List.of(
+                "shellcheck",
+                "-x",
+                DEPLOY.resolve("submit-yarn.sh").toString(),
+                DEPLOY.resolve("submit-k8s.sh").toString(),
+                DEPLOY.resolve("gpu/getGpusResources.sh").toString()),
+            Map.of());
+    assertThat(r.exit).as(r.out + r.err).isZero();
+  }
+
+  private static List<String> envNames(JsonNode role) {
+    List<String> names = new ArrayList<>();
+    role.path("env").forEach(e -> names.add(e.path("name").asText()));
+    return names;
+  }
+
+  private static Result submit(String script, Map<String, String> env, String... args)
+      throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(bash(), DEPLOY.resolve(script).toString()));
+    cmd.addAll(List.of(args));
+    Map<String, String> all = new java.util.HashMap<>();
+    // Set in every run: the scripts must never print it, whatever they are asked to do.
+    all.put("AWS_SECRET_ACCESS_KEY", SECRET);
+    all.put("SPARK_LLM_JAR", JAR);
+    all.putAll(env);
+    return run(cmd, all);
+  }
+
+  /** Absolute, so that a child with a reduced PATH still starts. */
+  private static String bash() {
+    String found = which("bash");
+    return found == null ? "/bin/bash" : found;
+  }
+
+  private static boolean onPath(String program) {
+    return which(program) != null;
+  }
+
+  private static String which(String program) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      File f = new File(dir, program);
+      if (f.isFile() && f.canExecute()) {
+        return f.getAbsolutePath();
+      }
+    }
+    return null;
+  }
+
+  private record Result(int exit, String out, String err) {}
+
+  private static Result run(List<String> cmd, Map<String, String> env) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    Map<String, String> e = pb.environment();
+    // The scripts read these; the test's own environment must not leak into the assertions.
+    for (String k :
+        List.of(
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "S3_ENDPOINT",
+            "S3_REGION",
+            "S3_SSL",
+            "S3_CREDENTIALS",
+            "S3_SECRET_NAME",
+            "S3_COMMITTER",
+            "SPARK_SUBMIT",
+            "SPARK_HOME",
+            "SPARK_LLM_JAVA_OPTS",
+            "SPARK_LLM_EXTRA_JARS",
+            "SPARK_LLM_QUEUE",
+            "SPARK_LLM_EXECUTOR_GPUS",
+            "PYTORCH_LIBRARY_PATH",
+            "PYTORCH_VERSION",
+            "PYTORCH_FLAVOR",
+            "K8S_API",
+            "K8S_NAMESPACE",
+            "K8S_SERVICE_ACCOUNT",
+            "SPARK_LLM_IMAGE")) {
+      e.remove(k);
+    }
+    env.forEach(
+        (k, v) -> {
+          if (v.isEmpty()) {
+            e.remove(k);
+          } else {
+            e.put(k, v);
+          }
+        });
+    Process p = pb.start();
+    p.getOutputStream().close();
+    // Small outputs: read fully, then wait.
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Result(p.exitValue(), out, err);
+  }
+}
