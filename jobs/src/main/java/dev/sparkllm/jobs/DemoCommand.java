@@ -8,11 +8,8 @@ import ai.djl.ndarray.NDManager;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.Storage;
-import dev.sparkllm.preprocessing.PreprocessJob;
-import dev.sparkllm.preprocessing.tokenize.TokenizeJob;
-import dev.sparkllm.preprocessing.tokenizer.TrainTokenizerJob;
+import dev.sparkllm.jobs.pipeline.PipelineRunner;
 import dev.sparkllm.training.Generator;
-import dev.sparkllm.training.TrainJob;
 import dev.sparkllm.training.model.Gpt;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -35,7 +32,7 @@ import picocli.CommandLine.Option;
     description = {
       "Run preprocess → train-tokenizer → tokenize → train → generate on the bundled Brown"
           + " corpus with conf/demo.yaml (about 10 minutes on 2 cores).",
-      "Reruns replace the previous demo output."
+      "A rerun skips the stages already complete for the same settings (--fresh reruns all)."
     })
 final class DemoCommand implements Callable<Integer> {
   static final List<String> PROMPTS =
@@ -43,6 +40,11 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--output", defaultValue = "out/demo", paramLabel = "DIR")
   String output;
+
+  @Option(
+      names = "--fresh",
+      description = "Rerun every stage (default: skip stages already complete for these settings).")
+  boolean fresh;
 
   @Mixin JobOptions job;
 
@@ -53,54 +55,35 @@ final class DemoCommand implements Callable<Integer> {
     }
     return job.withSpark(
         (cfg, spark) -> {
-          Map<String, Object> summary = run(spark, cfg, Home.brownCorpus().toString(), output);
+          Map<String, Object> summary =
+              run(spark, cfg, Home.brownCorpus().toString(), output, fresh);
           Storage.writeString(Storage.join(output, "summary.json"), Json.write(summary));
           print(summary);
           return 0;
         });
   }
 
-  static Map<String, Object> run(SparkSession spark, Config cfg, String corpus, String output) {
-    String pre = Storage.join(output, "preprocess");
-    String tok = Storage.join(output, "tokenizer");
-    String tokens = Storage.join(output, "tokens");
-    String run = Storage.join(output, "run");
-    Map<String, Object> s = new LinkedHashMap<>();
-
-    stage("1/5 preprocess " + corpus);
-    PreprocessJob.Result p = PreprocessJob.run(spark, cfg, List.of(corpus), pre, true);
-    s.put("preprocess", Map.of("input", p.input(), "kept", p.kept(), "rejected", p.rejected()));
-
-    stage("2/5 train-tokenizer");
-    TrainTokenizerJob.Result t = TrainTokenizerJob.run(spark, cfg, pre, tok, true);
-    s.put(
-        "tokenizer", Map.of("vocab_size", t.vocabSize(), "bytes_per_token", t.evalBytesPerToken()));
-
-    stage("3/5 tokenize");
-    TokenizeJob.Result k = TokenizeJob.run(spark, cfg, pre, tok, tokens, true);
-    Map<String, Object> seqs = new LinkedHashMap<>();
-    k.splits().forEach((split, r) -> seqs.put(split, r.sequences()));
-    s.put("sequences", seqs);
-
-    stage("4/5 train");
-    Storage.prepareOutputDir(run, true);
-    TrainJob.TrainResult r = TrainJob.run(spark, cfg, tokens, run, false);
-    double baseline = unigramBaseline(spark, tokens, t.vocabSize());
-    Map<String, Object> train = new LinkedHashMap<>();
-    train.put("steps", r.finalStep());
-    train.put("train_loss", r.lastTrainLoss());
-    train.put("val_loss", r.bestValLoss());
-    train.put("val_perplexity", Math.exp(r.bestValLoss()));
+  static Map<String, Object> run(
+      SparkSession spark, Config cfg, String corpus, String output, boolean fresh) {
+    stage("preprocess → train-tokenizer → tokenize → train on " + corpus);
+    PipelineRunner.Result p =
+        PipelineRunner.run(spark, cfg, List.of(corpus), output, fresh ? "preprocess" : null);
+    Map<String, Object> s = new LinkedHashMap<>(p.summary());
+    s.put("stages", p.status());
+    @SuppressWarnings("unchecked")
+    Map<String, Object> train = new LinkedHashMap<>((Map<String, Object>) s.get("train"));
+    String tokens = PipelineRunner.dir(output, "tokenize");
+    String tok = PipelineRunner.dir(output, "train-tokenizer");
+    int vocab = ((Number) ((Map<?, ?>) s.get("train-tokenizer")).get("vocab_size")).intValue();
+    double baseline = unigramBaseline(spark, tokens, vocab);
     train.put("unigram_baseline_loss", baseline);
     train.put("unigram_baseline_perplexity", Math.exp(baseline));
-    train.put("checkpoint", r.checkpoint());
-    train.put("metrics", Storage.join(run, "metrics.jsonl"));
     s.put("train", train);
 
-    stage("5/5 generate");
+    stage("generate");
     Map<String, String> samples = new LinkedHashMap<>();
     try (NDManager manager = NDManager.newBaseManager()) {
-      Gpt model = Generator.load(manager, r.checkpoint());
+      Gpt model = Generator.load(manager, (String) train.get("checkpoint"));
       String tokJson = Storage.join(tok, "tokenizer.json");
       long seed = 0;
       for (String prompt : PROMPTS) {
@@ -163,9 +146,10 @@ final class DemoCommand implements Callable<Integer> {
     Map<String, Object> train = (Map<String, Object>) s.get("train");
     System.out.println();
     System.out.println("demo finished: " + s.get("output"));
+    System.out.println("  stages:     " + s.get("stages"));
     System.out.println("  preprocess: " + s.get("preprocess"));
-    System.out.println("  tokenizer:  " + s.get("tokenizer"));
-    System.out.println("  sequences:  " + s.get("sequences"));
+    System.out.println("  tokenizer:  " + s.get("train-tokenizer"));
+    System.out.println("  tokenize:   " + s.get("tokenize"));
     System.out.printf(
         "  train: %s steps, validation loss %.3f (perplexity %.1f) vs unigram baseline %.3f"
             + " (perplexity %.1f)%n",

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
     description = "Raw text to a trained, evaluated GPT-style model, as Apache Spark jobs.",
     subcommands = {
       DemoCommand.class,
+      PipelineCommand.class,
       PreprocessCommand.class,
       TrainTokenizerCommand.class,
       TokenizeCommand.class,
