@@ -176,13 +176,16 @@ public final class EvaluateJob {
         warnings.add("task file " + t.path() + " is empty (no examples)");
       }
       if (t.malformed() > 0) {
+        Map.Entry<Integer, String> first = t.malformedLines().entrySet().iterator().next();
         warnings.add(
             "task file "
                 + t.path()
                 + ": "
                 + t.malformed()
-                + " malformed line(s), e.g. "
-                + t.malformedLines().entrySet().iterator().next());
+                + " malformed line(s), e.g. line "
+                + first.getKey()
+                + ": "
+                + first.getValue());
       }
     }
     warnings.forEach(w -> LOG.warn("evaluate: {}", w));

@@ -240,7 +240,7 @@ class EvaluateJobTest {
     assertThat(e.get("empty").asBoolean()).isTrue();
     assertThat(e.get("examples").asInt()).isZero();
     assertThat(r.warnings()).anyMatch(w -> w.contains("empty.jsonl is empty"));
-    assertThat(r.warnings()).anyMatch(w -> w.contains("gen.jsonl: 2 malformed"));
+    assertThat(r.warnings()).anyMatch(w -> w.contains("gen.jsonl: 2 malformed line(s), e.g. line 2: not valid JSON"));
 
     List<String> samples = Files.readAllLines(Path.of(out, "samples.jsonl"));
     assertThat(samples).hasSize(4);
@@ -254,6 +254,15 @@ class EvaluateJobTest {
     assertThat(html).contains("&lt;script&gt;alert").doesNotContain("<script");
     assertThat(html).contains("data:image/png;base64,");
     assertThat(html).contains("Training curves");
+    // -Dsparkllm.test.keep=DIR keeps the outputs for looking at the rendered page.
+    String keep = System.getProperty("sparkllm.test.keep");
+    if (keep != null) {
+      Files.createDirectories(Path.of(keep));
+      for (String f : List.of("report.html", "report.json", "samples.csv", "samples.jsonl")) {
+        Files.copy(
+            Path.of(out, f), Path.of(keep, f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
   }
 
   @Test
