@@ -57,7 +57,8 @@ public final class EvaluateJob {
       String output,
       List<String> references,
       int predicted,
-      int answer)
+      int answer,
+      String variant)
       implements Serializable {}
 
   private EvaluateJob() {}
@@ -155,8 +156,28 @@ public final class EvaluateJob {
     lm.put("next_token_accuracy", finite(acc));
 
     // ---- tasks
+    Config rc = ec.section("robustness");
+    List<String> perturbations = rc.getStringList("perturbations");
+    Perturbations.check(perturbations);
     List<TaskFile.Item> items = new ArrayList<>();
-    tasks.forEach(t -> items.addAll(t.items()));
+    for (TaskFile.Parsed t : tasks) {
+      items.addAll(t.items());
+      for (String p : perturbations) {
+        for (TaskFile.Item it : t.items()) {
+          items.add(
+              it.perturbed(
+                  p,
+                  Perturbations.apply(
+                      p,
+                      it.prompt(),
+                      rc.getDouble("rate"),
+                      rc.getStringList("distractors"),
+                      rc.getLong("seed"),
+                      it.task(),
+                      it.line())));
+        }
+      }
+    }
     List<Output> outputs = List.of();
     if (!items.isEmpty()) {
       outputs =
@@ -171,7 +192,7 @@ public final class EvaluateJob {
     }
     List<Map<String, Object>> taskReports = new ArrayList<>();
     for (TaskFile.Parsed t : tasks) {
-      taskReports.add(taskReport(t, outputs, ec.getBoolean("rouge_stemmer")));
+      taskReports.add(taskReport(t, outputs, perturbations, ec.getBoolean("rouge_stemmer")));
       if (t.empty()) {
         warnings.add("task file " + t.path() + " is empty (no examples)");
       }
@@ -268,7 +289,8 @@ public final class EvaluateJob {
     }
   }
 
-  static Map<String, Object> taskReport(TaskFile.Parsed t, List<Output> outputs, boolean stemmer) {
+  static Map<String, Object> taskReport(
+      TaskFile.Parsed t, List<Output> outputs, List<String> perturbations, boolean stemmer) {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("task", t.name());
     r.put("file", t.path());
@@ -279,14 +301,31 @@ public final class EvaluateJob {
     t.malformedLines().forEach((k, v) -> lines.put(String.valueOf(k), v));
     r.put("malformed_lines", lines);
     r.put("empty", t.empty());
+    Map<String, Double> clean = metrics(t, outputs, TaskFile.Item.CLEAN, stemmer);
+    r.put("metrics", clean);
+    if (!perturbations.isEmpty() && !clean.isEmpty()) {
+      Map<String, Object> robust = new LinkedHashMap<>();
+      for (String p : perturbations) {
+        Map<String, Double> m = metrics(t, outputs, p, stemmer);
+        Map<String, Double> delta = new LinkedHashMap<>();
+        m.forEach((k, v) -> delta.put(k, v - clean.get(k)));
+        robust.put(p, Map.of("metrics", m, "delta", delta));
+      }
+      r.put("robustness", robust);
+    }
+    return r;
+  }
+
+  private static Map<String, Double> metrics(
+      TaskFile.Parsed t, List<Output> outputs, String variant, boolean stemmer) {
     List<Output> mine = new ArrayList<>();
     for (Output o : outputs) {
-      if (o.task().equals(t.name())) {
+      if (o.task().equals(t.name()) && o.variant().equals(variant)) {
         mine.add(o);
       }
     }
     mine.sort((a, b) -> Integer.compare(a.line(), b.line()));
-    Map<String, Object> metrics = new LinkedHashMap<>();
+    Map<String, Double> metrics = new LinkedHashMap<>();
     if (!mine.isEmpty() && TaskFile.GENERATION.equals(t.kind())) {
       List<String> hyps = new ArrayList<>();
       List<List<String>> refs = new ArrayList<>();
@@ -314,12 +353,16 @@ public final class EvaluateJob {
       metrics.put("accuracy", TokenMetrics.accuracy(pred, gold));
       metrics.put("macro_f1", TokenMetrics.macroF1(pred, gold));
     }
-    r.put("metrics", metrics);
-    return r;
+    return metrics;
   }
 
   private static List<Map<String, Object>> samples(List<Output> outputs) {
-    List<Output> sorted = new ArrayList<>(outputs);
+    List<Output> sorted = new ArrayList<>();
+    for (Output o : outputs) {
+      if (o.variant().equals(TaskFile.Item.CLEAN)) {
+        sorted.add(o);
+      }
+    }
     sorted.sort(
         (a, b) ->
             a.task().equals(b.task())
@@ -478,7 +521,8 @@ public final class EvaluateJob {
           it.choices().get(best),
           List.of(it.choices().get(it.answer())),
           best,
-          it.answer());
+          it.answer(),
+          it.variant());
     }
     return new Output(
         it.task(),
@@ -488,6 +532,7 @@ public final class EvaluateJob {
         scorer.generate(it.prompt(), maxNewTokens),
         it.references(),
         -1,
-        -1);
+        -1,
+        it.variant());
   }
 }

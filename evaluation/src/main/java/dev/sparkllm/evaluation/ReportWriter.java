@@ -107,6 +107,7 @@ public final class ReportWriter {
             .append("</td></tr>");
       }
       b.append("</table>");
+      robustness(b, r.path("tasks"));
     }
     if (!samples.isEmpty()) {
       b.append("<h2>Samples</h2><table><tr><th>task</th><th>prompt</th><th>output</th>")
@@ -128,6 +129,39 @@ public final class ReportWriter {
         .append(escape(Json.write(report)))
         .append("</pre></details>");
     Storage.writeString(target, page("spark-llm evaluation report", b.toString()));
+  }
+
+  private static void robustness(StringBuilder b, JsonNode tasks) {
+    StringBuilder rows = new StringBuilder();
+    for (JsonNode t : tasks) {
+      t.path("robustness")
+          .fields()
+          .forEachRemaining(
+              p -> {
+                StringBuilder d = new StringBuilder();
+                p.getValue()
+                    .path("delta")
+                    .fields()
+                    .forEachRemaining(
+                        e ->
+                            d.append(escape(e.getKey()))
+                                .append(String.format(" %+.4f", e.getValue().doubleValue()))
+                                .append("<br>"));
+                rows.append("<tr><td>")
+                    .append(escape(t.path("task").asText()))
+                    .append("</td><td>")
+                    .append(escape(p.getKey()))
+                    .append("</td><td>")
+                    .append(d)
+                    .append("</td></tr>");
+              });
+    }
+    if (rows.length() > 0) {
+      b.append("<h2>Robustness (metric change vs. clean prompts)</h2><table>")
+          .append("<tr><th>task</th><th>perturbation</th><th>delta</th></tr>")
+          .append(rows)
+          .append("</table>");
+    }
   }
 
   /** HTML text/attribute escaping of the five significant characters. */

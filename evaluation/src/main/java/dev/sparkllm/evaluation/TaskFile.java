@@ -32,8 +32,16 @@ public final class TaskFile {
       String prompt,
       List<String> choices,
       int answer,
-      List<String> references)
-      implements Serializable {}
+      List<String> references,
+      String variant)
+      implements Serializable {
+    public static final String CLEAN = "clean";
+
+    /** This example with another prompt, scored as {@code variant} (a perturbation). */
+    public Item perturbed(String variant, String newPrompt) {
+      return new Item(task, line, kind, newPrompt, choices, answer, references, variant);
+    }
+  }
 
   public record Parsed(
       String path,
@@ -118,7 +126,8 @@ public final class TaskFile {
       if (answer < 0 || answer >= choices.size()) {
         throw new BadLine("'answer' " + a + " is not one of the " + choices.size() + " choices");
       }
-      return new Item(task, line, CLASSIFICATION, prompt.asText(), choices, answer, List.of());
+      return new Item(
+          task, line, CLASSIFICATION, prompt.asText(), choices, answer, List.of(), Item.CLEAN);
     }
     List<String> refs;
     if (n.has("references")) {
@@ -128,7 +137,7 @@ public final class TaskFile {
     } else {
       throw new BadLine("needs 'reference'/'references' (generation) or 'choices' + 'answer'");
     }
-    return new Item(task, line, GENERATION, prompt.asText(), List.of(), -1, refs);
+    return new Item(task, line, GENERATION, prompt.asText(), List.of(), -1, refs, Item.CLEAN);
   }
 
   private static List<String> strings(JsonNode n, String field) throws BadLine {

@@ -205,7 +205,7 @@ class EvaluateJobTest {
     EvaluateJob.EvaluateResult r =
         EvaluateJob.run(
             spark,
-            config(),
+            config("evaluate.robustness.perturbations=[typos, case, whitespace, distractor]"),
             run,
             data,
             out,
@@ -230,6 +230,14 @@ class EvaluateJobTest {
     assertThat(g.get("malformed_lines").fieldNames()).toIterable().containsExactly("2", "4");
     assertThat(g.at("/metrics/rouge1").asDouble()).isGreaterThan(0.4);
     assertThat(g.at("/metrics/bleu").isNumber()).isTrue();
+    JsonNode robust = g.get("robustness");
+    assertThat(robust.fieldNames())
+        .toIterable()
+        .containsExactly("typos", "case", "whitespace", "distractor");
+    for (JsonNode p : robust) {
+      assertThat(p.at("/delta/rouge1").asDouble())
+          .isEqualTo(p.at("/metrics/rouge1").asDouble() - g.at("/metrics/rouge1").asDouble());
+    }
     JsonNode c = report.at("/tasks/1");
     assertThat(c.get("kind").asText()).isEqualTo("classification");
     assertThat(c.get("examples").asInt()).isEqualTo(2);
@@ -240,7 +248,8 @@ class EvaluateJobTest {
     assertThat(e.get("empty").asBoolean()).isTrue();
     assertThat(e.get("examples").asInt()).isZero();
     assertThat(r.warnings()).anyMatch(w -> w.contains("empty.jsonl is empty"));
-    assertThat(r.warnings()).anyMatch(w -> w.contains("gen.jsonl: 2 malformed line(s), e.g. line 2: not valid JSON"));
+    assertThat(r.warnings())
+        .anyMatch(w -> w.contains("gen.jsonl: 2 malformed line(s), e.g. line 2: not valid JSON"));
 
     List<String> samples = Files.readAllLines(Path.of(out, "samples.jsonl"));
     assertThat(samples).hasSize(4);
@@ -253,7 +262,7 @@ class EvaluateJobTest {
     String html = Files.readString(Path.of(out, "report.html"));
     assertThat(html).contains("&lt;script&gt;alert").doesNotContain("<script");
     assertThat(html).contains("data:image/png;base64,");
-    assertThat(html).contains("Training curves");
+    assertThat(html).contains("Training curves").contains("Robustness");
     // -Dsparkllm.test.keep=DIR keeps the outputs for looking at the rendered page.
     String keep = System.getProperty("sparkllm.test.keep");
     if (keep != null) {
