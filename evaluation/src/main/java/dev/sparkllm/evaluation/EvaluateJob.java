@@ -131,7 +131,9 @@ public final class EvaluateJob {
       long[] sums = {0, 0, 0}; // sequences, tokens, correct
       double nll = 0;
       for (double[] s :
-          rdd.mapPartitions(new ScoreRows(ckpt, ec.getInt("batch_size"), manifest.seqLen()))
+          rdd.mapPartitions(
+                  new ScoreRows(
+                      ckpt, ec.getInt("batch_size"), manifest.seqLen(), ec.getInt("stride")))
               .collect()) {
         nll += s[0];
         sums[0] += (long) s[1];
@@ -151,6 +153,11 @@ public final class EvaluateJob {
     lm.put("split", split);
     lm.put("tokens", tokens);
     lm.put("context_length", context);
+    lm.put(
+        "stride",
+        manifest.seqLen() > modelCtx && ec.getInt("stride") > 0
+            ? Math.min(ec.getInt("stride"), modelCtx)
+            : context);
     lm.put("cross_entropy", finite(ce));
     lm.put("perplexity", finite(ppl));
     lm.put("next_token_accuracy", finite(acc));
@@ -430,11 +437,13 @@ public final class EvaluateJob {
     private final String checkpoint;
     private final int batchSize;
     private final int seqLen;
+    private final int stride;
 
-    ScoreRows(String checkpoint, int batchSize, int seqLen) {
+    ScoreRows(String checkpoint, int batchSize, int seqLen, int stride) {
       this.checkpoint = checkpoint;
       this.batchSize = batchSize;
       this.seqLen = seqLen;
+      this.stride = stride;
     }
 
     @Override
@@ -456,7 +465,7 @@ public final class EvaluateJob {
           }
           batch.add(ids.stream().mapToInt(Integer::intValue).toArray());
           if (batch.size() == batchSize || !rows.hasNext()) {
-            ModelScorer.LmStats st = scorer.scoreRows(batch.toArray(new int[0][]));
+            ModelScorer.LmStats st = scorer.scoreRows(batch.toArray(new int[0][]), stride);
             s[0] += st.nll();
             s[1] += batch.size();
             s[2] += st.tokens();

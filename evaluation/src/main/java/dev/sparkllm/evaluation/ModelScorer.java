@@ -3,6 +3,7 @@ package dev.sparkllm.evaluation;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
@@ -99,34 +100,45 @@ final class ModelScorer implements AutoCloseable {
 
   /**
    * Scores rows as (inputs = ids[0..n-1], targets = ids[1..n]). Rows longer than the context are
-   * cut into consecutive windows of at most the context length (each window starts without the
-   * earlier tokens, which is what "context length used" in the report means).
+   * scored in windows of the context length that start every {@code stride} tokens; each window
+   * scores only the targets no earlier window scored, so every target counts once and (with a
+   * stride below the context) is predicted from at least context - stride earlier tokens: the
+   * sliding-window perplexity of Hugging Face's perplexity guide. {@code stride} 0 means
+   * non-overlapping windows.
    */
-  LmStats scoreRows(int[][] rows) {
+  LmStats scoreRows(int[][] rows, int stride) {
     int ctx = contextLength();
     int n = rows[0].length - 1;
+    int step = stride > 0 ? Math.min(stride, ctx) : ctx;
     double nll = 0;
     long tokens = 0;
     long correct = 0;
-    for (int start = 0; start < n; start += ctx) {
-      int len = Math.min(ctx, n - start);
+    int prevEnd = 0;
+    for (int begin = 0; prevEnd < n; begin += step) {
+      int end = Math.min(begin + ctx, n);
+      int len = end - begin;
+      int fresh = end - prevEnd;
       int[] in = new int[rows.length * len];
       int[] tg = new int[rows.length * len];
       for (int b = 0; b < rows.length; b++) {
-        System.arraycopy(rows[b], start, in, b * len, len);
-        System.arraycopy(rows[b], start + 1, tg, b * len, len);
+        System.arraycopy(rows[b], begin, in, b * len, len);
+        System.arraycopy(rows[b], begin + 1, tg, b * len, len);
       }
-      try (NDManager step = manager.newSubManager()) {
-        NDArray x = step.create(in, new Shape(rows.length, len));
+      try (NDManager step2 = manager.newSubManager()) {
+        NDArray x = step2.create(in, new Shape(rows.length, len));
         NDArray targets =
-            step.create(tg, new Shape(rows.length, len)).toType(DataType.INT64, false);
-        NDArray logits = model.forward(ps, x, null, false).toType(DataType.FLOAT32, false);
+            step2.create(tg, new Shape(rows.length, len)).toType(DataType.INT64, false);
+        NDIndex last = new NDIndex(":, {}:", len - fresh);
+        NDArray logits =
+            model.forward(ps, x, null, false).toType(DataType.FLOAT32, false).get(last);
+        targets = targets.get(last);
         NDArray logp = logits.logSoftmax(-1).gather(targets.expandDims(-1), -1);
         nll -= logp.toType(DataType.FLOAT64, false).sum().getDouble();
         NDArray hits = logits.argMax(-1).toType(DataType.INT64, false).eq(targets);
         correct += hits.toType(DataType.INT64, false).sum().getLong();
-        tokens += (long) rows.length * len;
+        tokens += (long) rows.length * fresh;
       }
+      prevEnd = end;
     }
     return new LmStats(nll, tokens, correct);
   }

@@ -172,11 +172,32 @@ class EvaluateJobTest {
       // The head is tied to wte: zero embeddings give zero logits, i.e. a uniform distribution.
       model.namedParameters().get("wte.weight").getArray().muli(0);
       ModelScorer scorer = new ModelScorer(model);
-      ModelScorer.LmStats s = scorer.scoreRows(pattern(3).toArray(new int[0][]));
+      ModelScorer.LmStats s = scorer.scoreRows(pattern(3).toArray(new int[0][]), 0);
       assertThat(s.tokens()).isEqualTo(3 * SEQ);
       assertThat(Math.exp(s.nll() / s.tokens())).isCloseTo(VOCAB, within(1e-3));
       // argmax of equal logits is id 0, which never occurs as a target here.
       assertThat(s.correct()).isZero();
+    }
+  }
+
+  @Test
+  void slidingWindowsScoreEveryTargetOnce() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      Gpt model = Gpt.create(m, new GptConfig(VOCAB, 8, 1, 2, 16, 0.0, 1e-5, 0.02));
+      ModelScorer scorer = new ModelScorer(model);
+      int[][] rows = pattern(2).toArray(new int[0][]); // 16 targets per row, context 8
+      ModelScorer.LmStats apart = scorer.scoreRows(rows, 0);
+      ModelScorer.LmStats sliding = scorer.scoreRows(rows, 3);
+      ModelScorer.LmStats full = scorer.scoreRows(rows, 8);
+      assertThat(apart.tokens()).isEqualTo(32);
+      assertThat(sliding.tokens()).isEqualTo(32);
+      assertThat(full.nll()).isEqualTo(apart.nll());
+      // Overlapping windows give later targets more context, so the result differs.
+      assertThat(sliding.nll()).isNotEqualTo(apart.nll());
+      // The first window (targets 1..8) is the same either way: one row of 8 targets equals it.
+      int[][] head = {Arrays.copyOf(rows[0], 9)};
+      assertThat(scorer.scoreRows(head, 3).nll())
+          .isCloseTo(scorer.scoreRows(head, 0).nll(), within(1e-9));
     }
   }
 
