@@ -31,4 +31,21 @@ class CliReportTest {
     assertThat(c.exitCode).isNotZero();
     assertThat(c.err).contains("metrics.jsonl does not exist");
   }
+
+  @Test
+  void evaluateWithoutACheckpointIsAOneLineError(@TempDir Path tmp) {
+    CliCapture c =
+        CliCapture.run(
+            "evaluate",
+            "--checkpoint",
+            tmp.resolve("no-run").toString(),
+            "--data",
+            tmp.toString(),
+            "--output",
+            tmp.resolve("out").toString(),
+            "--master",
+            "local[1]");
+    assertThat(c.exitCode).isNotZero();
+    assertThat(c.err).contains("is neither a checkpoint directory").doesNotContain("\tat ");
+  }
 }
