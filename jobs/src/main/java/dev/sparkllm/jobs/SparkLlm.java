@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
       TokenizeCommand.class,
       TrainCommand.class,
       GenerateCommand.class,
+      EvaluateCommand.class,
+      ReportCommand.class,
       BenchmarkCommand.class,
       CommandLine.HelpCommand.class
     })

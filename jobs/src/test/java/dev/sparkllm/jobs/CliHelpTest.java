@@ -17,6 +17,8 @@ class CliHelpTest {
         "train           | --data --output --preset --resume --config --set --master --conf",
         "generate        | --checkpoint --tokenizer --prompt --max-tokens --temperature --top-k",
         "benchmark       | --output --mb --seed",
+        "evaluate        | --checkpoint --data --output --tasks --overwrite --set --master",
+        "report          | --run --output --verbose",
       })
   void subcommandHelp(String command, String options) {
     CliCapture c = CliCapture.run(command, "--help");
@@ -35,7 +37,14 @@ class CliHelpTest {
     assertThat(c.exitCode).isZero();
     for (String command :
         new String[] {
-          "preprocess", "train-tokenizer", "tokenize", "train", "generate", "benchmark"
+          "preprocess",
+          "train-tokenizer",
+          "tokenize",
+          "train",
+          "generate",
+          "benchmark",
+          "evaluate",
+          "report"
         }) {
       assertThat(c.out).contains("  " + command + " ");
     }
