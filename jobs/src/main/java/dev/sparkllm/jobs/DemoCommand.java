@@ -65,7 +65,7 @@ final class DemoCommand implements Callable<Integer> {
 
   static Map<String, Object> run(
       SparkSession spark, Config cfg, String corpus, String output, boolean fresh) {
-    stage("preprocess → train-tokenizer → tokenize → train on " + corpus);
+    stage("preprocess → train-tokenizer → tokenize → train → evaluate on " + corpus);
     PipelineRunner.Result p =
         PipelineRunner.run(spark, cfg, List.of(corpus), output, fresh ? "preprocess" : null);
     Map<String, Object> s = new LinkedHashMap<>(p.summary());
@@ -158,7 +158,15 @@ final class DemoCommand implements Callable<Integer> {
         (double) train.get("val_perplexity"),
         (double) train.get("unigram_baseline_loss"),
         (double) train.get("unigram_baseline_perplexity"));
+    Map<String, Object> eval = (Map<String, Object>) s.get("evaluate");
+    System.out.printf(
+        "  test split: loss %.3f, perplexity %.1f, next-token accuracy %.3f (context %s)%n",
+        (double) eval.get("test_loss"),
+        (double) eval.get("test_perplexity"),
+        (double) eval.get("next_token_accuracy"),
+        eval.get("context_length"));
     System.out.println("  metrics:    " + train.get("metrics"));
+    System.out.println("  report:     " + eval.get("report"));
     System.out.println("  checkpoint: " + train.get("checkpoint"));
     System.out.println("  samples:");
     ((Map<String, String>) s.get("samples"))

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
     name = "pipeline",
     mixinStandardHelpOptions = true,
     description = {
-      "Run preprocess → train-tokenizer → tokenize → train from one config, each stage in its own"
+      "Run preprocess → train-tokenizer → tokenize → train → evaluate from one config, each stage"
+          + " in its own"
           + " subdirectory of --output.",
       "A stage whose output is complete for the same settings is skipped, so a rerun after a"
           + " failure resumes; --from STAGE reruns that stage and the ones after it."

@@ -93,8 +93,11 @@ class PipelineTest {
         .containsEntry("preprocess", "skipped")
         .containsEntry("train-tokenizer", "skipped")
         .containsEntry("tokenize", "ran")
-        .containsEntry("train", "ran");
+        .containsEntry("train", "ran")
+        .containsEntry("evaluate", "ran");
     assertThat(Path.of(out, "run", "checkpoints", "latest")).exists();
+    assertThat(Path.of(out, "eval", "report.html")).exists();
+    assertThat(Path.of(out, "eval", "report.json")).exists();
     assertThat(((Number) ((java.util.Map<?, ?>) r.summary().get("train")).get("steps")).longValue())
         .isEqualTo(6);
 

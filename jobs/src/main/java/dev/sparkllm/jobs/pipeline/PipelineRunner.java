@@ -5,6 +5,7 @@ import dev.sparkllm.core.Hashing;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.evaluation.EvaluateJob;
 import dev.sparkllm.preprocessing.PreprocessJob;
 import dev.sparkllm.preprocessing.tokenize.TokenizeJob;
 import dev.sparkllm.preprocessing.tokenizer.TrainTokenizerJob;
@@ -19,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * preprocess → train-tokenizer → tokenize → train from one config. Each stage writes its own
- * subdirectory and, when it finishes, a {@code _STAGE_COMPLETE.json} marker with a hash of the
+ * preprocess → train-tokenizer → tokenize → train → evaluate from one config. Each stage writes its
+ * own subdirectory and, when it finishes, a {@code _STAGE_COMPLETE.json} marker with a hash of the
  * settings it depends on (its config sections, its inputs, and the hash of the stage before it). A
  * rerun skips a stage whose marker matches, so a pipeline that failed half-way resumes where it
  * stopped; a changed setting reruns that stage and everything after it. An unfinished training run
@@ -30,7 +31,7 @@ public final class PipelineRunner {
   private static final Logger LOG = LoggerFactory.getLogger(PipelineRunner.class);
   public static final String MARKER = "_STAGE_COMPLETE.json";
   public static final List<String> STAGES =
-      List.of("preprocess", "train-tokenizer", "tokenize", "train");
+      List.of("preprocess", "train-tokenizer", "tokenize", "train", "evaluate");
 
   /** What happened to each stage ("ran", "skipped", "resumed") and its summary numbers. */
   public record Result(Map<String, String> status, Map<String, Object> summary) {}
@@ -47,6 +48,8 @@ public final class PipelineRunner {
         return Storage.join(output, "tokens");
       case "train":
         return Storage.join(output, "run");
+      case "evaluate":
+        return Storage.join(output, "eval");
       default:
         throw new SparkLlmException(
             "unknown pipeline stage '" + stage + "'; stages: " + String.join(", ", STAGES));
@@ -158,6 +161,24 @@ public final class PipelineRunner {
         s.put("metrics", Storage.join(run, "metrics.jsonl"));
         status.put(stage, resume ? "resumed" : "ran");
       }
+      case "evaluate" -> {
+        String evalOut = dir(output, "evaluate");
+        EvaluateJob.EvaluateResult r =
+            EvaluateJob.run(
+                spark,
+                cfg,
+                dir(output, "train"),
+                tokens,
+                evalOut,
+                cfg.getStringList("pipeline.tasks"),
+                true);
+        s.put("test_loss", r.crossEntropy());
+        s.put("test_perplexity", r.perplexity());
+        s.put("next_token_accuracy", r.nextTokenAccuracy());
+        s.put("context_length", r.contextLength());
+        s.put("report", Storage.join(evalOut, "report.html"));
+        status.put(stage, "ran");
+      }
       default -> throw new IllegalStateException(stage);
     }
     return s;
@@ -181,6 +202,8 @@ public final class PipelineRunner {
       case "train-tokenizer" -> sb.append(sectionHash(cfg, "tokenizer"));
       case "tokenize" -> sb.append(sectionHash(cfg, "tokenize"));
       case "train" -> sb.append(sectionHash(cfg, "model")).append(sectionHash(cfg, "training"));
+      case "evaluate" ->
+          sb.append(sectionHash(cfg, "evaluate")).append(cfg.getStringList("pipeline.tasks"));
       default -> throw new IllegalStateException(stage);
     }
     return Hashing.sha256Hex(sb.toString());
