@@ -35,6 +35,8 @@ final class ModelScorer implements AutoCloseable {
     // PyTorch's grad mode is per thread and on by default: DJL turns it off only on the thread
     // that started the engine, so in a Spark task thread loading weights into parameters (an
     // in-place write to leaves that require grad) would fail, and forward passes would record.
+    // The engine must be loaded before its JNI calls: a fresh executor JVM has not loaded it yet.
+    ai.djl.engine.Engine.getEngine("PyTorch");
     previousGradMode = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     manager = NDManager.newBaseManager();

@@ -15,6 +15,7 @@ import dev.sparkllm.training.model.Gpt;
 import dev.sparkllm.training.model.Gpt2Weights;
 import dev.sparkllm.training.model.GptConfig;
 import dev.sparkllm.training.model.KvCache;
+import dev.sparkllm.training.optim.Gradients;
 import java.io.IOException;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -61,78 +62,82 @@ public final class Generator {
    * Hugging Face GPT-2 directory).
    */
   public static Gpt load(NDManager manager, String checkpoint) {
-    String configPath = Storage.join(checkpoint, "config.json");
-    String weights = Storage.join(checkpoint, "model.safetensors");
-    if (!Storage.exists(configPath) || !Storage.exists(weights)) {
-      throw new SparkLlmException(
-          checkpoint
-              + " is not a model directory (needs config.json and model.safetensors); pass a"
-              + " RUN/checkpoints/step-N directory");
+    try (Gradients.Mode noGrad = Gradients.disabled()) {
+      String configPath = Storage.join(checkpoint, "config.json");
+      String weights = Storage.join(checkpoint, "model.safetensors");
+      if (!Storage.exists(configPath) || !Storage.exists(weights)) {
+        throw new SparkLlmException(
+            checkpoint
+                + " is not a model directory (needs config.json and model.safetensors); pass a"
+                + " RUN/checkpoints/step-N directory");
+      }
+      Map<String, Object> hf;
+      try {
+        hf = Json.MAPPER.readValue(Storage.readString(configPath), new TypeReference<>() {});
+      } catch (IOException e) {
+        throw new SparkLlmException(configPath + " is not valid JSON: " + e.getMessage());
+      }
+      Gpt model = Gpt.create(manager, GptConfig.fromHfConfig(hf));
+      Gpt2Weights.load(model, Storage.readBytes(weights), weights);
+      return model;
     }
-    Map<String, Object> hf;
-    try {
-      hf = Json.MAPPER.readValue(Storage.readString(configPath), new TypeReference<>() {});
-    } catch (IOException e) {
-      throw new SparkLlmException(configPath + " is not valid JSON: " + e.getMessage());
-    }
-    Gpt model = Gpt.create(manager, GptConfig.fromHfConfig(hf));
-    Gpt2Weights.load(model, Storage.readBytes(weights), weights);
-    return model;
   }
 
   /** Generated ids after {@code prompt} (the prompt itself is not repeated). */
   public static int[] generate(Gpt model, int[] prompt, Options o) {
-    if (prompt.length == 0) {
-      throw new SparkLlmException("empty prompt; give at least one token");
-    }
-    int ctx = model.config().contextLength();
-    NDManager owner = model.namedParameters().get("wte.weight").getArray().getManager();
-    ParameterStore ps = new ParameterStore(owner, false);
-    Random random = new Random(o.seed());
-    List<Integer> tokens = new ArrayList<>();
-    for (int t : prompt) {
-      tokens.add(t);
-    }
-    List<Integer> out = new ArrayList<>();
-    try (NDManager gen = owner.newSubManager()) {
-      KvCache cache = null;
-      int fed = 0; // tokens of `tokens` already in the cache
-      for (int i = 0; i < o.maxTokens(); i++) {
-        float[] logits;
-        try (NDManager step = gen.newSubManager()) {
-          int[] input;
-          if (o.useKvCache()) {
-            if (cache == null || cache.length() + (tokens.size() - fed) > ctx) {
-              if (cache != null) {
-                cache.close();
+    try (Gradients.Mode noGrad = Gradients.disabled()) {
+      if (prompt.length == 0) {
+        throw new SparkLlmException("empty prompt; give at least one token");
+      }
+      int ctx = model.config().contextLength();
+      NDManager owner = model.namedParameters().get("wte.weight").getArray().getManager();
+      ParameterStore ps = new ParameterStore(owner, false);
+      Random random = new Random(o.seed());
+      List<Integer> tokens = new ArrayList<>();
+      for (int t : prompt) {
+        tokens.add(t);
+      }
+      List<Integer> out = new ArrayList<>();
+      try (NDManager gen = owner.newSubManager()) {
+        KvCache cache = null;
+        int fed = 0; // tokens of `tokens` already in the cache
+        for (int i = 0; i < o.maxTokens(); i++) {
+          float[] logits;
+          try (NDManager step = gen.newSubManager()) {
+            int[] input;
+            if (o.useKvCache()) {
+              if (cache == null || cache.length() + (tokens.size() - fed) > ctx) {
+                if (cache != null) {
+                  cache.close();
+                }
+                cache = new KvCache(gen, model.config().nLayer());
+                fed = Math.max(0, tokens.size() - ctx);
               }
-              cache = new KvCache(gen, model.config().nLayer());
-              fed = Math.max(0, tokens.size() - ctx);
+              input = ids(tokens, fed, tokens.size());
+              fed = tokens.size();
+            } else {
+              input = ids(tokens, Math.max(0, tokens.size() - ctx), tokens.size());
             }
-            input = ids(tokens, fed, tokens.size());
-            fed = tokens.size();
-          } else {
-            input = ids(tokens, Math.max(0, tokens.size() - ctx), tokens.size());
+            NDArray x = step.create(input, new Shape(1, input.length));
+            NDArray all = model.forward(ps, x, o.useKvCache() ? cache : null, false);
+            logits =
+                all.get(new NDIndex(0, input.length - 1))
+                    .toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                    .toFloatArray();
           }
-          NDArray x = step.create(input, new Shape(1, input.length));
-          NDArray all = model.forward(ps, x, o.useKvCache() ? cache : null, false);
-          logits =
-              all.get(new NDIndex(0, input.length - 1))
-                  .toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
-                  .toFloatArray();
+          int next = pick(logits, o, random);
+          if (next == o.stopToken()) {
+            break;
+          }
+          tokens.add(next);
+          out.add(next);
         }
-        int next = pick(logits, o, random);
-        if (next == o.stopToken()) {
-          break;
+        if (cache != null) {
+          cache.close();
         }
-        tokens.add(next);
-        out.add(next);
       }
-      if (cache != null) {
-        cache.close();
-      }
+      return out.stream().mapToInt(Integer::intValue).toArray();
     }
-    return out.stream().mapToInt(Integer::intValue).toArray();
   }
 
   private static int[] ids(List<Integer> tokens, int from, int to) {

@@ -23,6 +23,24 @@ public final class Gradients {
     return () -> JniUtils.setGradMode(previous);
   }
 
+  /** A grad-mode switch that restores the previous mode when closed, without checked exceptions. */
+  public interface Mode extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Disables autograd on this thread until closed. Needed for inference and weight loading on any
+   * thread other than the one that started the engine (Spark task threads, a driver thread after
+   * the engine was first loaded by a task): PyTorch's grad mode is per thread and on by default.
+   */
+  public static Mode disabled() {
+    ai.djl.engine.Engine.getEngine("PyTorch"); // JNI calls need the engine loaded
+    boolean previous = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    return () -> JniUtils.setGradMode(previous);
+  }
+
   /** Accumulates d(loss)/d(param) into each parameter's gradient. */
   public static void backward(NDArray loss) {
     NDArray seed = loss.onesLike();
