@@ -44,25 +44,7 @@ public final class DistributedTrainJob {
   public static TrainJob.TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume, int replicas) {
     SparkConf conf = spark.sparkContext().getConf();
-    if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
-      throw new SparkLlmException(
-          "train --replicas needs spark.dynamicAllocation.enabled=false: a barrier stage must"
-              + " hold all its executors for the whole run");
-    }
-    int taskCpus = conf.getInt("spark.task.cpus", 1);
-    int slots = spark.sparkContext().defaultParallelism() / Math.max(1, taskCpus);
-    if (replicas < 1 || replicas > slots) {
-      throw new SparkLlmException(
-          "train --replicas "
-              + replicas
-              + " needs that many concurrent task slots, but the cluster has "
-              + slots
-              + " (defaultParallelism "
-              + spark.sparkContext().defaultParallelism()
-              + " / spark.task.cpus "
-              + taskCpus
-              + "); lower --replicas or add executors/cores");
-    }
+    checkCluster(conf, spark.sparkContext().defaultParallelism(), replicas);
     Config dist = config.section("training.distributed");
     String wire = dist.getString("wire_dtype");
     if (!wire.equals("fp32") && !wire.equals("bf16")) {
@@ -129,6 +111,29 @@ public final class DistributedTrainJob {
     } catch (IOException e) {
       throw new SparkLlmException(
           "cannot start the gradient service on " + host + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Fails fast where a barrier stage would wait forever or be refused. */
+  static void checkCluster(SparkConf conf, int defaultParallelism, int replicas) {
+    if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
+      throw new SparkLlmException(
+          "train --replicas needs spark.dynamicAllocation.enabled=false: a barrier stage must"
+              + " hold all its executors for the whole run");
+    }
+    int taskCpus = conf.getInt("spark.task.cpus", 1);
+    int slots = defaultParallelism / Math.max(1, taskCpus);
+    if (replicas < 1 || replicas > slots) {
+      throw new SparkLlmException(
+          "train --replicas "
+              + replicas
+              + " needs that many concurrent task slots, but the cluster has "
+              + slots
+              + " (defaultParallelism "
+              + defaultParallelism
+              + " / spark.task.cpus "
+              + taskCpus
+              + "); lower --replicas or add executors/cores");
     }
   }
 

@@ -114,6 +114,20 @@ class DistributedTrainJobTest {
   }
 
   @Test
+  void dynamicAllocationIsRefused() {
+    org.apache.spark.SparkConf conf =
+        new org.apache.spark.SparkConf().set("spark.dynamicAllocation.enabled", "true");
+    assertThatThrownBy(() -> DistributedTrainJob.checkCluster(conf, 8, 2))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageContaining("spark.dynamicAllocation.enabled=false");
+    org.apache.spark.SparkConf twoCpus =
+        new org.apache.spark.SparkConf().set("spark.task.cpus", "2");
+    DistributedTrainJob.checkCluster(twoCpus, 8, 4);
+    assertThatThrownBy(() -> DistributedTrainJob.checkCluster(twoCpus, 8, 5))
+        .hasMessageContaining("the cluster has 4");
+  }
+
+  @Test
   void gpuRequestedWithoutGpusIsAClearError(@TempDir Path tmp) {
     assertThatThrownBy(
             () ->
