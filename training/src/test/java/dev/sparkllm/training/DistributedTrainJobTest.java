@@ -86,6 +86,21 @@ class DistributedTrainJobTest {
     }
     assertThat(maxWeightDiff(single, dist, config())).isLessThan(1e-5);
 
+    // Stopped after 2 steps and resumed from its checkpoint, it ends where the uninterrupted run
+    // did: data position, optimizer state and step count all come back.
+    String resumed = tmp.resolve("resumed").toString();
+    DistributedTrainJob.run(
+        spark,
+        config("training.max_steps=2", "training.lr_decay_steps=4"),
+        data,
+        resumed,
+        false,
+        2);
+    TrainJob.TrainResult rest = DistributedTrainJob.run(spark, config(), data, resumed, true, 2);
+    assertThat(rest.finalStep()).isEqualTo(4);
+    assertThat(rest.lastTrainLoss()).isCloseTo(two.lastTrainLoss(), within(1e-6));
+    assertThat(maxWeightDiff(dist, resumed, config())).isLessThan(1e-6);
+
     List<String> metrics = Files.readAllLines(Path.of(dist, "metrics.jsonl"));
     assertThat(metrics).hasSize(4);
     JsonNode m = Json.MAPPER.readTree(metrics.get(3));
