@@ -118,6 +118,22 @@ class DistributedTrainJobTest {
   }
 
   @Test
+  void bf16OnTheWireHalvesTheBytesAndKeepsReplicasInStep(@TempDir Path tmp) throws Exception {
+    String run = tmp.resolve("bf16").toString();
+    // checksum_interval=2: the replicas' weights are compared at steps 0, 2 and 4 and must agree.
+    TrainJob.TrainResult r =
+        DistributedTrainJob.run(
+            spark, config("training.distributed.wire_dtype=bf16"), data, run, false, 2);
+    assertThat(r.finalStep()).isEqualTo(4);
+    JsonNode m3 = Json.MAPPER.readTree(Files.readAllLines(Path.of(run, "metrics.jsonl")).get(2));
+    long params =
+        TrainJob.prepare(config(), data, tmp.resolve("p").toString(), false)
+            .model()
+            .parameterCount();
+    assertThat(m3.get("bytes_sent").asLong()).isEqualTo(27 + 2 * (params + 1));
+  }
+
+  @Test
   void tooManyReplicasIsAClearError(@TempDir Path tmp) {
     assertThatThrownBy(
             () ->
