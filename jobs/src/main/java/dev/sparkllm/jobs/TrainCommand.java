@@ -1,5 +1,6 @@
 package dev.sparkllm.jobs;
 
+import dev.sparkllm.training.DistributedTrainJob;
 import dev.sparkllm.training.TrainJob;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -10,7 +11,8 @@ import picocli.CommandLine.Option;
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
-      "Train a GPT model (one replica) on token shards from `tokenize`.",
+      "Train a GPT model on token shards from `tokenize`: one replica on the driver, or"
+          + " --replicas N data-parallel replicas in a Spark barrier stage.",
       "Writes RUN/checkpoints/step-N (safetensors + optimizer state + state.json + SHA256SUMS),"
           + " RUN/checkpoints/latest, RUN/metrics.jsonl, RUN/config.yaml."
     })
@@ -30,14 +32,27 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue from RUN/checkpoints/latest.")
   boolean resume;
 
+  @Option(
+      names = "--replicas",
+      paramLabel = "N",
+      description =
+          "Data-parallel replicas, one Spark task each (same as --set"
+              + " training.distributed.replicas=N); 0 = one replica on the driver.")
+  Integer replicas;
+
   @Mixin JobOptions job;
 
   @Override
   public Integer call() throws Exception {
     job.prependOverride("model.preset", preset);
+    job.prependOverride("training.distributed.replicas", replicas);
     return job.withSpark(
         (cfg, spark) -> {
-          TrainJob.TrainResult r = TrainJob.run(spark, cfg, data, output, resume);
+          int n = cfg.getInt("training.distributed.replicas");
+          TrainJob.TrainResult r =
+              n > 0
+                  ? DistributedTrainJob.run(spark, cfg, data, output, resume, n)
+                  : TrainJob.run(spark, cfg, data, output, resume);
           System.out.printf(
               "train: step %d, last train loss %.4f, best val loss %.4f%s; checkpoint %s%n",
               r.finalStep(),

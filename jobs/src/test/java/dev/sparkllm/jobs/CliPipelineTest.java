@@ -98,6 +98,29 @@ class CliPipelineTest {
     List<String> metrics = Files.readAllLines(Path.of(run, "metrics.jsonl"));
     assertThat(metrics).anySatisfy(l -> assertThat(l).contains("\"val_loss\""));
 
+    String dist = run + "-replicas";
+    assertThat(
+            cli(
+                "train",
+                "--data",
+                data,
+                "--output",
+                dist,
+                "--preset",
+                "tiny",
+                "--replicas",
+                "2",
+                "--set",
+                "training.max_steps=2",
+                "--set",
+                "training.batch_size=2",
+                "--set",
+                "training.threads=1"))
+        .isZero();
+    assertThat(Files.readAllLines(Path.of(dist, "metrics.jsonl")))
+        .last()
+        .satisfies(l -> assertThat(l).contains("\"replicas\":2").contains("\"comm_ms\""));
+
     CliCapture gen =
         CliCapture.run(
             "generate",

@@ -26,7 +26,8 @@ import org.apache.parquet.hadoop.example.GroupReadSupport;
 public final class TokenData {
 
   /** The fields of manifest.json training needs. */
-  public record Manifest(int seqLen, int vocabSize, String tokenizerSha256) {}
+  public record Manifest(int seqLen, int vocabSize, String tokenizerSha256)
+      implements java.io.Serializable {}
 
   /** Where the next batch starts. */
   public record Position(int epoch, int shard, int row) {}

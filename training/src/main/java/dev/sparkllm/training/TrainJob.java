@@ -43,6 +43,25 @@ public final class TrainJob {
 
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume) {
+    Prepared p = prepare(config, data, output, resume);
+    try (Trainer trainer = new Trainer(p.model(), p.options())) {
+      return new Loop(trainer, p, output, config.hash(), null)
+          .run(resume ? Checkpoints.load(p.latest()) : null);
+    }
+  }
+
+  /** What a run needs once the inputs and the output directory are checked. */
+  record Prepared(
+      TokenData.Manifest manifest,
+      TrainingOptions options,
+      GptConfig model,
+      List<String> trainFiles,
+      List<String> valFiles,
+      String latest)
+      implements java.io.Serializable {}
+
+  /** Checks data, model and output, and writes RUN/config.yaml (on the driver). */
+  static Prepared prepare(Config config, String data, String output, boolean resume) {
     TokenData.Manifest manifest = TokenData.readManifest(data);
     TrainingOptions opts = TrainingOptions.fromConfig(config.section("training"));
     GptConfig model = GptConfig.fromConfig(config.section("model"), manifest.vocabSize());
@@ -69,11 +88,27 @@ public final class TrainJob {
               + " or choose another --output");
     }
     Storage.writeString(Storage.join(output, "config.yaml"), config.toMaskedYaml());
+    return new Prepared(
+        manifest, opts, model, List.copyOf(trainFiles), List.copyOf(valFiles), latest);
+  }
 
-    try (Trainer trainer = new Trainer(model, opts)) {
-      return new Loop(trainer, opts, manifest, output, config.hash(), trainFiles, valFiles)
-          .run(resume ? Checkpoints.load(latest) : null);
-    }
+  /**
+   * How a replica of a data-parallel run takes part in each step (null: a single replica). All
+   * replicas call every method at the same steps.
+   */
+  interface Exchange {
+    int rank();
+
+    int world();
+
+    /** Replaces each gradient by its average over the replicas; returns the mean loss. */
+    double reduce(long step, double loss, Map<String, ai.djl.ndarray.NDArray> grads);
+
+    /** Compares parameters across replicas when due (step = steps done so far). */
+    void check(long step, Trainer trainer);
+
+    /** Per-step means since the last call (communication ms, bytes), for metrics.jsonl. */
+    Map<String, Object> windowMetrics(long computeNanos, int steps);
   }
 
   static void checkCompatible(GptConfig model, TokenData.Manifest manifest, String data) {
@@ -100,7 +135,7 @@ public final class TrainJob {
   }
 
   /** The training loop's state; listeners would be overkill for one loop with four side effects. */
-  private static final class Loop {
+  static final class Loop {
     private final Trainer trainer;
     private final TrainingOptions o;
     private final TokenData.Manifest manifest;
@@ -108,28 +143,27 @@ public final class TrainJob {
     private final String configHash;
     private final List<String> trainFiles;
     private final List<String> valFiles;
+    private final Exchange exchange;
+    private final boolean writer;
     private final List<String> metrics = new ArrayList<>();
     private final List<Double> losses = new ArrayList<>();
     private final List<double[]> valLosses = new ArrayList<>();
     private double bestVal = Double.POSITIVE_INFINITY;
     private int badEvals;
     private final Console console = System.console();
+    private long windowNanos;
+    private int windowSteps;
 
-    Loop(
-        Trainer trainer,
-        TrainingOptions o,
-        TokenData.Manifest manifest,
-        String output,
-        String configHash,
-        List<String> trainFiles,
-        List<String> valFiles) {
+    Loop(Trainer trainer, Prepared p, String output, String configHash, Exchange exchange) {
       this.trainer = trainer;
-      this.o = o;
-      this.manifest = manifest;
+      this.o = p.options();
+      this.manifest = p.manifest();
       this.output = output;
       this.configHash = configHash;
-      this.trainFiles = trainFiles;
-      this.valFiles = valFiles;
+      this.trainFiles = p.trainFiles();
+      this.valFiles = p.valFiles();
+      this.exchange = exchange;
+      this.writer = exchange == null || exchange.rank() == 0;
     }
 
     TrainResult run(Checkpoints.Loaded from) {
@@ -159,7 +193,12 @@ public final class TrainJob {
         Gpt2Weights.load(trainer.model(), Storage.readBytes(o.initFrom()), o.initFrom());
         trainer.weightsChanged();
       }
-      TokenData train = new TokenData(trainFiles, manifest, o.seed(), 0, 1, pos);
+      int rank = exchange == null ? 0 : exchange.rank();
+      int world = exchange == null ? 1 : exchange.world();
+      if (exchange != null) {
+        exchange.check(step, trainer);
+      }
+      TokenData train = new TokenData(trainFiles, manifest, o.seed(), rank, world, pos);
       List<int[][]> val =
           valFiles.isEmpty() || o.evalInterval() == 0
               ? List.of()
@@ -168,7 +207,7 @@ public final class TrainJob {
         LOG.warn("no validation shards (tokens/split=validation); validation loss is not reported");
       }
       GptConfig mc = trainer.model().config();
-      long tokensPerStep = (long) o.batchSize() * o.gradAccumSteps() * manifest.seqLen();
+      long tokensPerStep = (long) o.batchSize() * o.gradAccumSteps() * manifest.seqLen() * world;
       LOG.info(
           "model {} ({} parameters), {} tokens per step, {} steps",
           mc,
@@ -187,8 +226,23 @@ public final class TrainJob {
         for (int i = 0; i < o.gradAccumSteps(); i++) {
           micro.add(train.next(o.batchSize()));
         }
-        Trainer.StepResult r = trainer.step(micro, step);
+        long t0 = System.nanoTime();
+        Trainer.StepResult r;
+        if (exchange == null) {
+          r = trainer.step(micro, step);
+        } else {
+          double local = trainer.forwardBackward(micro, step);
+          long s0 = step;
+          double[] mean = {local};
+          r = trainer.applyGradients(step, local, g -> mean[0] = exchange.reduce(s0, local, g));
+          r = new Trainer.StepResult(mean[0], r.gradNorm(), r.lr(), r.skipped());
+        }
+        windowNanos += System.nanoTime() - t0;
+        windowSteps++;
         step++;
+        if (exchange != null) {
+          exchange.check(step, trainer);
+        }
         losses.add(r.loss());
         windowTokens += tokensPerStep;
         totalTokens += tokensPerStep;
@@ -217,11 +271,15 @@ public final class TrainJob {
           windowStart = now;
           windowTokens = 0;
           record(step, r, valLoss, tps);
-          progress(step, r, valLoss, tps);
+          windowNanos = 0;
+          windowSteps = 0;
+          if (writer) {
+            progress(step, r, valLoss, tps);
+          }
         }
         boolean ckpt =
             last || stopped || (o.checkpointInterval() > 0 && step % o.checkpointInterval() == 0);
-        if (ckpt) {
+        if (ckpt && writer) {
           writeMetrics();
           checkpoint =
               Checkpoints.save(output, trainer, state(step, train.position()), o.keepCheckpoints());
@@ -231,7 +289,9 @@ public final class TrainJob {
         console.printf("%n");
       }
       double seconds = (System.nanoTime() - startNanos) / 1e9;
-      writeMetrics();
+      if (writer) {
+        writeMetrics();
+      }
       return new TrainResult(
           step,
           List.copyOf(losses),
@@ -324,6 +384,10 @@ public final class TrainJob {
       m.put("tokens_per_s", tps);
       if (r.skipped()) {
         m.put("skipped", true);
+      }
+      if (exchange != null) {
+        m.put("replicas", exchange.world());
+        m.putAll(exchange.windowMetrics(windowNanos, windowSteps));
       }
       try {
         metrics.add(

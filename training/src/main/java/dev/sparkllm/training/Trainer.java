@@ -55,15 +55,27 @@ public final class Trainer implements AutoCloseable {
 
   /** {@code halfOnCpu}: tests exercise the fp16 path on CPU (slow, but numerically the same). */
   Trainer(GptConfig config, TrainingOptions options, boolean halfOnCpu) {
+    this(config, options, halfOnCpu ? Device.cpu() : null);
+  }
+
+  /** {@code device}: a replica's device from its Spark task resources; null = from the options. */
+  public Trainer(GptConfig config, TrainingOptions options, Device device) {
     this.config = config;
     this.options = options;
-    this.device = halfOnCpu ? Device.cpu() : pickDevice(options);
+    this.device = device != null ? device : pickDevice(options);
     if (options.threads() > 0) {
       JniUtils.setNumThreads(options.threads());
     }
+    // PyTorch's grad mode is per thread and on by default in threads the engine did not start
+    // (e.g. Spark task threads); in-place updates of the weights need it off.
+    JniUtils.setGradMode(false);
     this.manager = NDManager.newBaseManager(device);
-    Engine.getInstance().setRandomSeed(seedFor(options.seed(), -1));
-    this.model = Gpt.create(manager, config);
+    // The engine's RNG is global: replicas built concurrently in one JVM (Spark tasks on threads)
+    // would interleave their draws and start from different weights.
+    synchronized (Trainer.class) {
+      Engine.getInstance().setRandomSeed(seedFor(options.seed(), -1));
+      this.model = Gpt.create(manager, config);
+    }
     DataType compute =
         switch (options.precision()) {
           case "bf16" -> DataType.BFLOAT16;
@@ -215,6 +227,7 @@ public final class Trainer implements AutoCloseable {
    */
   public StepResult applyGradients(long step, double loss, Consumer<Map<String, NDArray>> reduce) {
     Map<String, Parameter> params = model.namedParameters();
+    JniUtils.setGradMode(false);
     try (NDManager scope = manager.newSubManager()) {
       Map<String, NDArray> grads = new LinkedHashMap<>();
       for (Map.Entry<String, Parameter> e : params.entrySet()) {
@@ -281,6 +294,7 @@ public final class Trainer implements AutoCloseable {
 
   /** Mean loss over {@code batches} without dropout or gradients. */
   public double evalLoss(List<int[][]> batches) {
+    JniUtils.setGradMode(false);
     double sum = 0;
     for (int[][] batch : batches) {
       try (NDManager scope = manager.newSubManager()) {

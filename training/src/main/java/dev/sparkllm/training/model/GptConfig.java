@@ -27,7 +27,8 @@ public record GptConfig(
     int nEmbd,
     double dropout,
     double layerNormEps,
-    double initStd) {
+    double initStd)
+    implements java.io.Serializable {
 
   public static final String TINY = "tiny";
   public static final String MINI = "mini";

@@ -1,0 +1,331 @@
+package dev.sparkllm.training;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
+import dev.sparkllm.core.Config;
+import dev.sparkllm.core.Json;
+import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.training.distributed.GradientClient;
+import dev.sparkllm.training.distributed.GradientServer;
+import java.io.IOException;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.collection.Iterator;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
+
+/**
+ * {@code bin/spark-llm train --replicas N}: N replicas of {@link TrainJob}'s loop, one per task of
+ * a Spark barrier stage (all start together; one failure fails all). Each step every replica runs
+ * forward/backward on its own micro-batches (rank r takes every N-th batch of the shared order),
+ * the driver's {@link GradientServer} averages the gradients, and every replica applies the same
+ * AdamW step; rank 0 writes checkpoints and metrics. A retried stage resumes from
+ * checkpoints/latest.
+ */
+public final class DistributedTrainJob {
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainJob.class);
+
+  private DistributedTrainJob() {}
+
+  public static TrainJob.TrainResult run(
+      SparkSession spark, Config config, String data, String output, boolean resume, int replicas) {
+    SparkConf conf = spark.sparkContext().getConf();
+    checkCluster(conf, spark.sparkContext().defaultParallelism(), replicas);
+    Config dist = config.section("training.distributed");
+    String wire = dist.getString("wire_dtype");
+    if (!wire.equals("fp32") && !wire.equals("bf16")) {
+      throw new SparkLlmException(
+          "training.distributed.wire_dtype must be fp32 or bf16, got '" + wire + "'");
+    }
+    Duration timeout = Duration.ofMillis((long) (dist.getDouble("timeout_s") * 1000));
+    TrainJob.Prepared prepared = TrainJob.prepare(config, data, output, resume);
+    String host = conf.get("spark.driver.host", "localhost");
+    try (GradientServer server = new GradientServer(host, dist.getInt("port"), replicas, timeout)) {
+      LOG.info(
+          "gradient service on {}:{} for {} replicas ({} on the wire)",
+          host,
+          server.port(),
+          replicas,
+          wire);
+      Replica task =
+          new Replica(
+              config,
+              prepared,
+              output,
+              resume,
+              host,
+              server.port(),
+              replicas,
+              wire,
+              timeout.toMillis(),
+              dist.getInt("checksum_interval"));
+      List<Integer> ranks = new ArrayList<>();
+      for (int r = 0; r < replicas; r++) {
+        ranks.add(r);
+      }
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      spark.sparkContext().setJobDescription("train: " + replicas + " replicas");
+      List<String> results;
+      try {
+        Object collected =
+            jsc.parallelize(ranks, replicas)
+                .rdd()
+                .barrier()
+                .mapPartitions(task, false, ClassTag$.MODULE$.apply(String.class))
+                .collect();
+        results = List.of((String[]) collected);
+      } catch (Exception e) {
+        if (server.failure() != null) {
+          throw new SparkLlmException(server.failure(), e);
+        }
+        String why = userMessage(e);
+        if (why != null) {
+          throw new SparkLlmException(why, e);
+        }
+        throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
+      }
+      LOG.info(
+          "gradient service moved {} bytes in, {} bytes out",
+          server.bytesReceived(),
+          server.bytesSent());
+      for (String r : results) {
+        if (!r.isEmpty()) {
+          return Json.MAPPER.readValue(r, TrainJob.TrainResult.class);
+        }
+      }
+      throw new IllegalStateException("rank 0 returned no result");
+    } catch (IOException e) {
+      throw new SparkLlmException(
+          "cannot start the gradient service on " + host + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Fails fast where a barrier stage would wait forever or be refused. */
+  static void checkCluster(SparkConf conf, int defaultParallelism, int replicas) {
+    if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
+      throw new SparkLlmException(
+          "train --replicas needs spark.dynamicAllocation.enabled=false: a barrier stage must"
+              + " hold all its executors for the whole run");
+    }
+    int taskCpus = conf.getInt("spark.task.cpus", 1);
+    int slots = defaultParallelism / Math.max(1, taskCpus);
+    if (replicas < 1 || replicas > slots) {
+      throw new SparkLlmException(
+          "train --replicas "
+              + replicas
+              + " needs that many concurrent task slots, but the cluster has "
+              + slots
+              + " (defaultParallelism "
+              + defaultParallelism
+              + " / spark.task.cpus "
+              + taskCpus
+              + "); lower --replicas or add executors/cores");
+    }
+  }
+
+  /** A replica's own one-line error out of Spark's task-failure text, if there is one. */
+  static String userMessage(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SparkLlmException s) {
+        return s.getMessage();
+      }
+      String m = t.getMessage();
+      String tag = SparkLlmException.class.getName() + ": ";
+      int i = m == null ? -1 : m.indexOf(tag);
+      if (i >= 0) {
+        String rest = m.substring(i + tag.length());
+        int nl = rest.indexOf('\n');
+        return nl < 0 ? rest : rest.substring(0, nl);
+      }
+    }
+    return null;
+  }
+
+  /** The body of each barrier task: one replica. */
+  static final class Replica extends AbstractFunction1<Iterator<Integer>, Iterator<String>>
+      implements Serializable {
+    private final Config config;
+    private final TrainJob.Prepared prepared;
+    private final String output;
+    private final boolean resume;
+    private final String host;
+    private final int port;
+    private final int world;
+    private final String wire;
+    private final long timeoutMs;
+    private final int checksumInterval;
+
+    Replica(
+        Config config,
+        TrainJob.Prepared prepared,
+        String output,
+        boolean resume,
+        String host,
+        int port,
+        int world,
+        String wire,
+        long timeoutMs,
+        int checksumInterval) {
+      this.config = config;
+      this.prepared = prepared;
+      this.output = output;
+      this.resume = resume;
+      this.host = host;
+      this.port = port;
+      this.world = world;
+      this.wire = wire;
+      this.timeoutMs = timeoutMs;
+      this.checksumInterval = checksumInterval;
+    }
+
+    @Override
+    public Iterator<String> apply(Iterator<Integer> ignored) {
+      BarrierTaskContext ctx = BarrierTaskContext.get();
+      int rank = ctx.partitionId();
+      int attempt = ctx.stageAttemptNumber();
+      Device device = device(ctx, prepared.options(), rank);
+      // A retried stage continues from the last checkpoint written by the failed attempt.
+      String latest = Checkpoints.latest(output);
+      boolean fromCheckpoint = latest != null && (resume || attempt > 0);
+      try (Trainer trainer = new Trainer(prepared.model(), prepared.options(), device);
+          GradientClient client =
+              new GradientClient(
+                  host, port, rank, world, attempt, wire, Duration.ofMillis(timeoutMs))) {
+        Exchange exchange = new Exchange(client, rank, world, checksumInterval);
+        TrainJob.TrainResult r =
+            new TrainJob.Loop(trainer, prepared, output, config.hash(), exchange)
+                .run(fromCheckpoint ? Checkpoints.load(latest) : null);
+        String json = rank == 0 ? Json.MAPPER.writeValueAsString(r) : "";
+        return CollectionConverters.asScala(List.of(json).iterator());
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    static Device device(BarrierTaskContext ctx, TrainingOptions o, int rank) {
+      scala.Option<ResourceInformation> gpu = ctx.resources().get("gpu");
+      if (gpu.isDefined() && gpu.get().addresses().length > 0) {
+        if (Engine.getInstance().getGpuCount() == 0) {
+          throw new SparkLlmException(
+              "rank "
+                  + rank
+                  + " was given GPU "
+                  + gpu.get().addresses()[0]
+                  + " by Spark but PyTorch sees no CUDA device; ship pytorch-native-cu128 or set"
+                  + " PYTORCH_LIBRARY_PATH on the executors");
+        }
+        return Device.gpu(Integer.parseInt(gpu.get().addresses()[0].trim()));
+      }
+      if (o.device().equals("gpu")) {
+        throw new SparkLlmException(
+            "training.device=gpu but Spark gave rank "
+                + rank
+                + " no GPU; set spark.executor.resource.gpu.amount and"
+                + " spark.task.resource.gpu.amount (with a discovery script), or"
+                + " training.device=cpu");
+      }
+      return o.device().equals("auto") ? null : Device.cpu();
+    }
+  }
+
+  /** Flattens gradients (plus the loss) into one buffer per step and writes the average back. */
+  static final class Exchange implements TrainJob.Exchange {
+    private final GradientClient client;
+    private final int rank;
+    private final int world;
+    private final int checksumInterval;
+    private long commNanos;
+    private long lastSent;
+    private long lastReceived;
+
+    Exchange(GradientClient client, int rank, int world, int checksumInterval) {
+      this.client = client;
+      this.rank = rank;
+      this.world = world;
+      this.checksumInterval = checksumInterval;
+    }
+
+    @Override
+    public int rank() {
+      return rank;
+    }
+
+    @Override
+    public int world() {
+      return world;
+    }
+
+    @Override
+    public double reduce(long step, double loss, Map<String, NDArray> grads) {
+      int n = 1;
+      for (NDArray g : grads.values()) {
+        n += Math.toIntExact(g.size());
+      }
+      float[] flat = new float[n];
+      int off = 0;
+      for (NDArray g : grads.values()) {
+        float[] v = g.toFloatArray();
+        System.arraycopy(v, 0, flat, off, v.length);
+        off += v.length;
+      }
+      flat[off] = (float) loss;
+      long t0 = System.nanoTime();
+      float[] avg = client.average(step, flat);
+      commNanos += System.nanoTime() - t0;
+      off = 0;
+      for (Map.Entry<String, NDArray> e : grads.entrySet()) {
+        NDArray g = e.getValue();
+        int len = Math.toIntExact(g.size());
+        float[] part = new float[len];
+        System.arraycopy(avg, off, part, 0, len);
+        off += len;
+        e.setValue(g.getManager().create(part, g.getShape()));
+      }
+      return avg[off];
+    }
+
+    @Override
+    public void check(long step, Trainer trainer) {
+      if (checksumInterval <= 0 || step % checksumInterval != 0) {
+        return;
+      }
+      double sum = 0;
+      for (Parameter p : trainer.model().namedParameters().values()) {
+        for (float v : p.getArray().toFloatArray()) {
+          sum += v;
+        }
+      }
+      long t0 = System.nanoTime();
+      client.checksum(step, sum);
+      commNanos += System.nanoTime() - t0;
+    }
+
+    @Override
+    public Map<String, Object> windowMetrics(long stepNanos, int steps) {
+      int k = Math.max(1, steps);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("compute_ms", Math.max(0, stepNanos - commNanos) / 1e6 / k);
+      m.put("comm_ms", commNanos / 1e6 / k);
+      m.put("bytes_sent", (client.bytesSent() - lastSent) / k);
+      m.put("bytes_received", (client.bytesReceived() - lastReceived) / k);
+      commNanos = 0;
+      lastSent = client.bytesSent();
+      lastReceived = client.bytesReceived();
+      return m;
+    }
+  }
+}

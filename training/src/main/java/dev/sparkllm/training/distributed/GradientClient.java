@@ -1,0 +1,138 @@
+package dev.sparkllm.training.distributed;
+
+import dev.sparkllm.core.SparkLlmException;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+
+/** A replica's connection to the driver's {@link GradientServer}; one exchange at a time. */
+public final class GradientClient implements AutoCloseable {
+  private final String address;
+  private final int rank;
+  private final byte dtype;
+  private final Socket socket;
+  private final DataInputStream in;
+  private final DataOutputStream out;
+  private long bytesSent;
+  private long bytesReceived;
+
+  /**
+   * @param attempt the barrier stage's attempt number: a newer attempt replaces an older one
+   * @param wireDtype fp32 or bf16
+   */
+  public GradientClient(
+      String host, int port, int rank, int world, int attempt, String wireDtype, Duration timeout) {
+    this.address = host + ":" + port;
+    this.rank = rank;
+    this.dtype = Wire.dtype(wireDtype);
+    this.socket = new Socket();
+    try {
+      socket.connect(new InetSocketAddress(host, port), (int) Math.min(timeout.toMillis(), 60_000));
+      socket.setTcpNoDelay(true);
+      // The server's watchdog reports a missing rank after the timeout; this is the backstop for a
+      // driver that vanished.
+      socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis() * 2 + 10_000));
+      in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
+      out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+      bytesSent += Wire.write(out, Wire.HELLO, rank, attempt, Wire.TEXT, world, new byte[0]);
+      expect(Wire.OK, -1);
+    } catch (IOException e) {
+      close();
+      throw new SparkLlmException(
+          "rank "
+              + rank
+              + " cannot reach the driver's gradient service at "
+              + address
+              + " ("
+              + e.getMessage()
+              + "); check spark.driver.host and that executors can connect to the driver",
+          e);
+    }
+  }
+
+  public long bytesSent() {
+    return bytesSent;
+  }
+
+  public long bytesReceived() {
+    return bytesReceived;
+  }
+
+  /** Sends this rank's gradients of {@code step}; returns the average over all ranks. */
+  public float[] average(long step, float[] grads) {
+    try {
+      bytesSent +=
+          Wire.write(out, Wire.GRADS, rank, step, dtype, grads.length, Wire.encode(dtype, grads));
+      Wire.Frame f = expect(Wire.AVERAGE, step);
+      if (f.count() != grads.length) {
+        throw new SparkLlmException(
+            "gradient service returned " + f.count() + " values for " + grads.length);
+      }
+      return f.floats();
+    } catch (IOException e) {
+      throw failed(step, e);
+    }
+  }
+
+  /** Compares this rank's parameter checksum with the others'; throws on divergence. */
+  public void checksum(long step, double sum) {
+    try {
+      bytesSent +=
+          Wire.write(out, Wire.CHECKSUM, rank, step, Wire.FP64, 1, Wire.encodeChecksum(sum));
+      expect(Wire.OK, step);
+    } catch (IOException e) {
+      throw failed(step, e);
+    }
+  }
+
+  private Wire.Frame expect(byte kind, long step) throws IOException {
+    Wire.Frame f = Wire.read(in);
+    bytesReceived += f.bytes();
+    if (f.kind() == Wire.ERROR) {
+      throw new SparkLlmException("gradient service: " + f.text());
+    }
+    if (f.kind() != kind || (step >= 0 && f.step() != step)) {
+      throw new SparkLlmException(
+          "gradient service protocol error: rank "
+              + rank
+              + " expected kind "
+              + kind
+              + " for step "
+              + step
+              + ", got kind "
+              + f.kind()
+              + " for step "
+              + f.step());
+    }
+    return f;
+  }
+
+  private SparkLlmException failed(long step, IOException e) {
+    String why = e instanceof SocketTimeoutException ? "no answer (timeout)" : e.toString();
+    return new SparkLlmException(
+        "rank "
+            + rank
+            + " lost the gradient service at "
+            + address
+            + " during step "
+            + step
+            + ": "
+            + why,
+        e);
+  }
+
+  @Override
+  public void close() {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // Closing anyway.
+    }
+  }
+}

@@ -1,0 +1,466 @@
+package dev.sparkllm.training.distributed;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver's gradient-averaging service. Each step it waits for the flattened gradients of all
+ * {@code world} ranks, averages them in fp32 (accumulated in double, in rank order, so every run
+ * gives the same bits) and sends the average back to every rank. Checksum rounds compare the ranks'
+ * parameter checksums; a mismatch or a rank that misses the timeout fails every rank with a message
+ * naming the ranks, and is kept in {@link #failure()} for the driver.
+ *
+ * <p>Connections say hello with the barrier stage's attempt number: a newer attempt (Spark retried
+ * the stage) drops the old connections and pending rounds, so one server outlives retries; frames
+ * from an older attempt, or for a step already averaged, are rejected.
+ */
+public final class GradientServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(GradientServer.class);
+
+  private final int world;
+  private final long timeoutMs;
+  private final ServerSocket socket;
+  private final Thread acceptor;
+  private final ScheduledExecutorService watchdog;
+  private final Conn[] conns;
+  private final Map<Long, Round> gradRounds = new HashMap<>();
+  private final Map<Long, Round> sumRounds = new HashMap<>();
+  private final AtomicLong bytesIn = new AtomicLong();
+  private final AtomicLong bytesOut = new AtomicLong();
+  private int attempt = -1;
+  private long lastAveraged = -1;
+  private volatile String failure;
+  private volatile boolean closed;
+
+  public GradientServer(String bindHost, int port, int world, Duration timeout) throws IOException {
+    if (world < 1) {
+      throw new IllegalArgumentException("world must be >= 1, got " + world);
+    }
+    this.world = world;
+    this.timeoutMs = timeout.toMillis();
+    this.conns = new Conn[world];
+    this.socket = new ServerSocket();
+    socket.setReuseAddress(true);
+    socket.bind(new InetSocketAddress(InetAddress.getByName(bindHost), port), 64);
+    this.watchdog =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "gradient-server-watchdog");
+              t.setDaemon(true);
+              return t;
+            });
+    this.acceptor = new Thread(this::acceptLoop, "gradient-server-accept");
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  public int port() {
+    return socket.getLocalPort();
+  }
+
+  /** The first error sent to the ranks (timeout, divergence), or null. */
+  public String failure() {
+    return failure;
+  }
+
+  public long bytesReceived() {
+    return bytesIn.get();
+  }
+
+  public long bytesSent() {
+    return bytesOut.get();
+  }
+
+  private void acceptLoop() {
+    while (!closed) {
+      try {
+        Socket s = socket.accept();
+        s.setTcpNoDelay(true);
+        Thread t = new Thread(() -> serve(s), "gradient-server-conn");
+        t.setDaemon(true);
+        t.start();
+      } catch (IOException e) {
+        if (!closed) {
+          LOG.warn("gradient server accept failed: {}", e.toString());
+        }
+      }
+    }
+  }
+
+  /** One rank's connection; writes are serialized per connection. */
+  private final class Conn {
+    final Socket socket;
+    final DataOutputStream out;
+    final int rank;
+    final int attempt;
+
+    Conn(Socket socket, int rank, int attempt) throws IOException {
+      this.socket = socket;
+      this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+      this.rank = rank;
+      this.attempt = attempt;
+    }
+
+    void send(byte kind, long step, byte dtype, int count, byte[] payload) {
+      try {
+        synchronized (this) {
+          bytesOut.addAndGet(Wire.write(out, kind, rank, step, dtype, count, payload));
+        }
+      } catch (IOException e) {
+        LOG.warn("gradient server: cannot send to rank {}: {}", rank, e.toString());
+      }
+    }
+
+    void sendText(byte kind, long step, String text) {
+      byte[] b = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      send(kind, step, Wire.TEXT, b.length, b);
+    }
+
+    void close() {
+      try {
+        socket.close();
+      } catch (IOException e) {
+        // Already gone.
+      }
+    }
+  }
+
+  /** Contributions to one step's average or checksum comparison. */
+  private static final class Round {
+    final long step;
+    final byte dtype;
+    final int count;
+    final float[][] grads;
+    final double[] sums;
+    final boolean[] have;
+    int received;
+    ScheduledFuture<?> timer;
+
+    Round(long step, byte dtype, int count, int world, boolean checksum) {
+      this.step = step;
+      this.dtype = dtype;
+      this.count = count;
+      this.grads = checksum ? null : new float[world][];
+      this.sums = checksum ? new double[world] : null;
+      this.have = new boolean[world];
+    }
+
+    String missing() {
+      List<Integer> m = new ArrayList<>();
+      for (int r = 0; r < have.length; r++) {
+        if (!have[r]) {
+          m.add(r);
+        }
+      }
+      return m.toString();
+    }
+  }
+
+  private void serve(Socket s) {
+    Conn conn = null;
+    try (s) {
+      DataInputStream in =
+          new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 16));
+      Wire.Frame hello = Wire.read(in);
+      bytesIn.addAndGet(hello.bytes());
+      conn = register(s, hello);
+      if (conn == null) {
+        return;
+      }
+      while (!closed) {
+        Wire.Frame f = Wire.read(in);
+        bytesIn.addAndGet(f.bytes());
+        if (!handle(conn, f)) {
+          return;
+        }
+      }
+    } catch (IOException e) {
+      if (!closed && !(e instanceof java.io.EOFException) && !(e instanceof SocketException)) {
+        LOG.warn(
+            "gradient server: connection of rank {} failed: {}",
+            conn == null ? "?" : conn.rank,
+            e.toString());
+      }
+    }
+  }
+
+  private Conn register(Socket s, Wire.Frame hello) throws IOException {
+    DataOutputStream raw = new DataOutputStream(s.getOutputStream());
+    if (hello.kind() != Wire.HELLO
+        || hello.rank() < 0
+        || hello.rank() >= world
+        || hello.count() != world) {
+      Wire.writeText(
+          raw,
+          Wire.ERROR,
+          hello.rank(),
+          -1,
+          "gradient service expects hello from ranks 0.."
+              + (world - 1)
+              + " of "
+              + world
+              + ", got rank "
+              + hello.rank()
+              + " of "
+              + hello.count());
+      return null;
+    }
+    int a = (int) hello.step();
+    Conn conn;
+    List<Conn> dropped = new ArrayList<>();
+    synchronized (this) {
+      if (a < attempt) {
+        Wire.writeText(
+            raw,
+            Wire.ERROR,
+            hello.rank(),
+            -1,
+            "stale connection from stage attempt " + a + " (current attempt " + attempt + ")");
+        return null;
+      }
+      if (a > attempt) {
+        // Spark retried the barrier stage: forget the old attempt entirely.
+        for (int r = 0; r < world; r++) {
+          if (conns[r] != null) {
+            dropped.add(conns[r]);
+            conns[r] = null;
+          }
+        }
+        cancel(gradRounds);
+        cancel(sumRounds);
+        attempt = a;
+        lastAveraged = -1;
+        failure = null;
+        LOG.info("gradient server: stage attempt {} connecting", a);
+      } else if (conns[hello.rank()] != null) {
+        dropped.add(conns[hello.rank()]);
+      }
+      conn = new Conn(s, hello.rank(), a);
+      conns[hello.rank()] = conn;
+    }
+    dropped.forEach(Conn::close);
+    conn.send(Wire.OK, -1, Wire.TEXT, 0, new byte[0]);
+    return conn;
+  }
+
+  private static void cancel(Map<Long, Round> rounds) {
+    rounds.values().forEach(r -> r.timer.cancel(false));
+    rounds.clear();
+  }
+
+  /** Returns false when the connection must close. */
+  private boolean handle(Conn conn, Wire.Frame f) {
+    List<Conn> targets;
+    byte kind;
+    byte dtype = Wire.TEXT;
+    int count = 0;
+    byte[] payload = new byte[0];
+    String error = null;
+    synchronized (this) {
+      if (conn.attempt != attempt || conns[conn.rank] != conn) {
+        conn.sendText(
+            Wire.ERROR,
+            f.step(),
+            "stale frame from stage attempt "
+                + conn.attempt
+                + " (current attempt "
+                + attempt
+                + ")");
+        return false;
+      }
+      if (f.rank() != conn.rank) {
+        conn.sendText(
+            Wire.ERROR,
+            f.step(),
+            "frame claims rank " + f.rank() + " on the connection of rank " + conn.rank);
+        return false;
+      }
+      boolean checksum = f.kind() == Wire.CHECKSUM;
+      if (!checksum && f.kind() != Wire.GRADS) {
+        conn.sendText(Wire.ERROR, f.step(), "unexpected frame kind " + f.kind());
+        return false;
+      }
+      if (!checksum && f.step() <= lastAveraged) {
+        conn.sendText(
+            Wire.ERROR,
+            f.step(),
+            "stale gradients for step "
+                + f.step()
+                + " from rank "
+                + conn.rank
+                + " (step "
+                + lastAveraged
+                + " is already averaged)");
+        return false;
+      }
+      Map<Long, Round> rounds = checksum ? sumRounds : gradRounds;
+      Round round = rounds.get(f.step());
+      if (round == null) {
+        round = new Round(f.step(), f.dtype(), f.count(), world, checksum);
+        rounds.put(f.step(), round);
+        Round started = round;
+        round.timer =
+            watchdog.schedule(() -> expire(rounds, started), timeoutMs, TimeUnit.MILLISECONDS);
+      }
+      if (round.have[conn.rank]) {
+        conn.sendText(
+            Wire.ERROR, f.step(), "rank " + conn.rank + " sent step " + f.step() + " twice");
+        return false;
+      }
+      if (!checksum && (f.count() != round.count || f.dtype() != round.dtype)) {
+        error =
+            "rank "
+                + conn.rank
+                + " sent "
+                + f.count()
+                + " gradient values for step "
+                + f.step()
+                + " but the first rank sent "
+                + round.count
+                + "; replicas must train the same model";
+      } else if (checksum) {
+        round.sums[conn.rank] = f.checksum();
+      } else {
+        round.grads[conn.rank] = f.floats();
+      }
+      round.have[conn.rank] = true;
+      round.received++;
+      if (error == null && round.received < world) {
+        return true;
+      }
+      round.timer.cancel(false);
+      rounds.remove(f.step());
+      targets = current();
+      if (error == null && checksum) {
+        error = compare(round);
+      }
+      if (error != null) {
+        failure = failure == null ? error : failure;
+        kind = Wire.ERROR;
+        payload = error.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        count = payload.length;
+      } else if (checksum) {
+        kind = Wire.OK;
+      } else {
+        lastAveraged = f.step();
+        kind = Wire.AVERAGE;
+        dtype = round.dtype;
+        count = round.count;
+        float[] avg = average(round.grads);
+        round.grads[0] = null; // release the inputs before encoding the output
+        payload = Wire.encode(dtype, avg);
+      }
+    }
+    if (error != null) {
+      LOG.error("gradient server: {}", error);
+    }
+    for (Conn c : targets) {
+      c.send(kind, f.step(), dtype, count, payload);
+    }
+    return true;
+  }
+
+  private List<Conn> current() {
+    List<Conn> out = new ArrayList<>();
+    for (Conn c : conns) {
+      if (c != null) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  static float[] average(float[][] grads) {
+    int n = grads[0].length;
+    float[] out = new float[n];
+    double w = grads.length;
+    for (int i = 0; i < n; i++) {
+      double s = 0;
+      for (float[] g : grads) {
+        s += g[i];
+      }
+      out[i] = (float) (s / w);
+    }
+    return out;
+  }
+
+  private String compare(Round round) {
+    List<Integer> differ = new ArrayList<>();
+    StringBuilder values = new StringBuilder();
+    for (int r = 0; r < world; r++) {
+      if (Double.doubleToLongBits(round.sums[r]) != Double.doubleToLongBits(round.sums[0])) {
+        differ.add(r);
+      }
+      values.append(r == 0 ? "" : ", ").append("rank ").append(r).append('=').append(round.sums[r]);
+    }
+    if (differ.isEmpty()) {
+      return null;
+    }
+    return "replicas diverged: parameter checksums at step "
+        + round.step
+        + " differ ("
+        + values
+        + "); rank(s) "
+        + differ
+        + " disagree with rank 0";
+  }
+
+  private void expire(Map<Long, Round> rounds, Round round) {
+    List<Conn> targets;
+    String msg;
+    synchronized (this) {
+      if (rounds.get(round.step) != round) {
+        return;
+      }
+      rounds.remove(round.step);
+      msg =
+          String.format(
+              "%s exchange for step %d timed out after %.1f s waiting for rank(s) %s"
+                  + " (hung or dead replica; raise training.distributed.timeout_s if steps are slow)",
+              round.grads == null ? "checksum" : "gradient",
+              round.step,
+              timeoutMs / 1000.0,
+              round.missing());
+      failure = failure == null ? msg : failure;
+      targets = current();
+    }
+    LOG.error("gradient server: {}", msg);
+    for (Conn c : targets) {
+      c.sendText(Wire.ERROR, round.step, msg);
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // Closing anyway.
+    }
+    watchdog.shutdownNow();
+    synchronized (this) {
+      current().forEach(Conn::close);
+    }
+  }
+}

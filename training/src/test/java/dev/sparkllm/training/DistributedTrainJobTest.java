@@ -1,0 +1,175 @@
+package dev.sparkllm.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sparkllm.core.Config;
+import dev.sparkllm.core.Json;
+import dev.sparkllm.core.SparkLlmException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two replicas as two task threads of one JVM (local[2]). */
+class DistributedTrainJobTest {
+  static SparkSession spark;
+  @TempDir static Path shared;
+  static String data;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    spark =
+        SparkSession.builder()
+            .master("local[2]")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .getOrCreate();
+    data = shared.resolve("data").toString();
+    TrainJobTest.spark = spark; // writeData uses it
+    TrainJobTest.writeData(
+        data,
+        TrainJobTest.pattern(48, 12),
+        TrainJobTest.pattern(8, 12),
+        TrainJobTest.SEQ,
+        TrainJobTest.VOCAB,
+        "abc123");
+  }
+
+  @AfterAll
+  static void tearDown() {
+    spark.stop();
+  }
+
+  static Config config(String... more) {
+    String[] base = {
+      "training.batch_size=4",
+      "training.max_steps=4",
+      "training.eval_interval=0",
+      "training.log_interval=1",
+      "training.distributed.checksum_interval=2"
+    };
+    String[] all = new String[base.length + more.length];
+    System.arraycopy(base, 0, all, 0, base.length);
+    System.arraycopy(more, 0, all, base.length, more.length);
+    return TrainJobTest.config(all);
+  }
+
+  static double maxWeightDiff(String runA, String runB, Config c) {
+    TrainJob.Prepared p = TrainJob.prepare(c, data, runA + "-probe", false);
+    try (Trainer a = new Trainer(p.model(), p.options());
+        Trainer b = new Trainer(p.model(), p.options())) {
+      Checkpoints.restore(Checkpoints.load(Checkpoints.latest(runA)), a);
+      Checkpoints.restore(Checkpoints.load(Checkpoints.latest(runB)), b);
+      return TrainerTest.maxDiff(a.model().namedParameters(), b.model().namedParameters());
+    }
+  }
+
+  @Test
+  void twoReplicasEqualOneReplicaAccumulatingTheirBatches(@TempDir Path tmp) throws Exception {
+    String single = tmp.resolve("single").toString();
+    String dist = tmp.resolve("dist").toString();
+    TrainJob.TrainResult one =
+        TrainJob.run(spark, config("training.grad_accum_steps=2"), data, single, false);
+    TrainJob.TrainResult two = DistributedTrainJob.run(spark, config(), data, dist, false, 2);
+
+    assertThat(two.finalStep()).isEqualTo(4);
+    assertThat(two.trainLosses()).hasSize(4);
+    for (int i = 0; i < 4; i++) {
+      assertThat(two.trainLosses().get(i)).isCloseTo(one.trainLosses().get(i), within(1e-5));
+    }
+    assertThat(maxWeightDiff(single, dist, config())).isLessThan(1e-5);
+
+    // Stopped after 2 steps and resumed from its checkpoint, it ends where the uninterrupted run
+    // did: data position, optimizer state and step count all come back.
+    String resumed = tmp.resolve("resumed").toString();
+    DistributedTrainJob.run(
+        spark,
+        config("training.max_steps=2", "training.lr_decay_steps=4"),
+        data,
+        resumed,
+        false,
+        2);
+    TrainJob.TrainResult rest = DistributedTrainJob.run(spark, config(), data, resumed, true, 2);
+    assertThat(rest.finalStep()).isEqualTo(4);
+    assertThat(rest.lastTrainLoss()).isCloseTo(two.lastTrainLoss(), within(1e-6));
+    assertThat(maxWeightDiff(dist, resumed, config())).isLessThan(1e-6);
+
+    List<String> metrics = Files.readAllLines(Path.of(dist, "metrics.jsonl"));
+    assertThat(metrics).hasSize(4);
+    JsonNode m = Json.MAPPER.readTree(metrics.get(3));
+    assertThat(m.get("replicas").asInt()).isEqualTo(2);
+    assertThat(m.get("compute_ms").asDouble()).isPositive();
+    assertThat(m.get("comm_ms").asDouble()).isPositive();
+    // Step 3 holds no checksum round: one frame of every gradient plus the loss in fp32 each way.
+    JsonNode m3 = Json.MAPPER.readTree(metrics.get(2));
+    long params =
+        TrainJob.prepare(config(), data, tmp.resolve("p").toString(), false)
+            .model()
+            .parameterCount();
+    assertThat(m3.get("bytes_sent").asLong()).isEqualTo(27 + 4 * (params + 1));
+    assertThat(m3.get("bytes_received").asLong()).isEqualTo(27 + 4 * (params + 1));
+  }
+
+  @Test
+  void bf16OnTheWireHalvesTheBytesAndKeepsReplicasInStep(@TempDir Path tmp) throws Exception {
+    String run = tmp.resolve("bf16").toString();
+    // checksum_interval=2: the replicas' weights are compared at steps 0, 2 and 4 and must agree.
+    TrainJob.TrainResult r =
+        DistributedTrainJob.run(
+            spark, config("training.distributed.wire_dtype=bf16"), data, run, false, 2);
+    assertThat(r.finalStep()).isEqualTo(4);
+    JsonNode m3 = Json.MAPPER.readTree(Files.readAllLines(Path.of(run, "metrics.jsonl")).get(2));
+    long params =
+        TrainJob.prepare(config(), data, tmp.resolve("p").toString(), false)
+            .model()
+            .parameterCount();
+    assertThat(m3.get("bytes_sent").asLong()).isEqualTo(27 + 2 * (params + 1));
+  }
+
+  @Test
+  void tooManyReplicasIsAClearError(@TempDir Path tmp) {
+    assertThatThrownBy(
+            () ->
+                DistributedTrainJob.run(
+                    spark, config(), data, tmp.resolve("r").toString(), false, 3))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageContaining("--replicas 3 needs that many concurrent task slots")
+        .hasMessageContaining("has 2");
+  }
+
+  @Test
+  void dynamicAllocationIsRefused() {
+    org.apache.spark.SparkConf conf =
+        new org.apache.spark.SparkConf().set("spark.dynamicAllocation.enabled", "true");
+    assertThatThrownBy(() -> DistributedTrainJob.checkCluster(conf, 8, 2))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageContaining("spark.dynamicAllocation.enabled=false");
+    org.apache.spark.SparkConf twoCpus =
+        new org.apache.spark.SparkConf().set("spark.task.cpus", "2");
+    DistributedTrainJob.checkCluster(twoCpus, 8, 4);
+    assertThatThrownBy(() -> DistributedTrainJob.checkCluster(twoCpus, 8, 5))
+        .hasMessageContaining("the cluster has 4");
+  }
+
+  @Test
+  void gpuRequestedWithoutGpusIsAClearError(@TempDir Path tmp) {
+    assertThatThrownBy(
+            () ->
+                DistributedTrainJob.run(
+                    spark,
+                    config("training.device=gpu"),
+                    data,
+                    tmp.resolve("r").toString(),
+                    false,
+                    2))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageContaining("training.device=gpu but Spark gave rank");
+  }
+}

@@ -1,0 +1,194 @@
+package dev.sparkllm.training.distributed;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sparkllm.core.SparkLlmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class GradientServerTest {
+  static final ExecutorService POOL = Executors.newCachedThreadPool();
+
+  @AfterAll
+  static void stop() {
+    POOL.shutdownNow();
+  }
+
+  static GradientClient client(GradientServer s, int rank, int world, int attempt, String dtype) {
+    return new GradientClient(
+        "127.0.0.1", s.port(), rank, world, attempt, dtype, Duration.ofSeconds(5));
+  }
+
+  /** Runs {@code body} for each rank on its own thread; returns the results in rank order. */
+  static <T> List<T> ranks(int world, Function<Integer, T> body) throws Exception {
+    List<Future<T>> fs = new ArrayList<>();
+    for (int r = 0; r < world; r++) {
+      int rank = r;
+      fs.add(POOL.submit(() -> body.apply(rank)));
+    }
+    List<T> out = new ArrayList<>();
+    for (Future<T> f : fs) {
+      out.add(f.get());
+    }
+    return out;
+  }
+
+  @Test
+  void averagesFp32ExactlyAndCountsBytes() throws Exception {
+    float[][] in = {{1f, -2f, 0.1f, 3e-8f}, {2f, 4f, 0.2f, 1e-8f}, {4f, 1f, 0.3f, -1e-8f}};
+    try (GradientServer s = new GradientServer("127.0.0.1", 0, 3, Duration.ofSeconds(5))) {
+      List<Object[]> got =
+          ranks(
+              3,
+              r -> {
+                try (GradientClient c = client(s, r, 3, 0, "fp32")) {
+                  float[] a = c.average(0, in[r]);
+                  float[] b = c.average(1, new float[] {r, r, r, r});
+                  return new Object[] {a, b, c.bytesSent(), c.bytesReceived()};
+                }
+              });
+      for (Object[] g : got) {
+        assertThat((float[]) g[0])
+            .containsExactly(
+                (float) (7.0 / 3),
+                (float) (3.0 / 3),
+                (float) (((double) 0.1f + 0.2f + 0.3f) / 3),
+                (float) (((double) 3e-8f + 1e-8f - 1e-8f) / 3));
+        assertThat((float[]) g[1]).containsExactly(1f, 1f, 1f, 1f);
+        // hello + 2 frames of 4 fp32 values, each with a header
+        long frames = 3L * Wire.HEADER_BYTES + 2 * 16;
+        assertThat((long) g[2]).isEqualTo(frames);
+        assertThat((long) g[3]).isEqualTo(frames);
+      }
+      assertThat(s.bytesReceived()).isEqualTo(3 * (3L * Wire.HEADER_BYTES + 32));
+      assertThat(s.bytesSent()).isEqualTo(3 * (3L * Wire.HEADER_BYTES + 32));
+      assertThat(s.failure()).isNull();
+    }
+  }
+
+  @Test
+  void bf16RoundsToNearestEven() {
+    // 1 + 2^-8 lies exactly between two bf16 values: ties go to the even mantissa (1.0).
+    assertThat(Wire.fromBf16(Wire.toBf16(1f + 0x1p-8f))).isEqualTo(1f);
+    // 1 + 3*2^-8 is a tie between 1+2^-7 (odd) and 1+2^-6 (even): rounds up to even.
+    assertThat(Wire.fromBf16(Wire.toBf16(1f + 3 * 0x1p-8f))).isEqualTo(1f + 0x1p-6f);
+    // Just above the tie rounds up; just below rounds down.
+    assertThat(Wire.fromBf16(Wire.toBf16(Math.nextUp(1f + 0x1p-8f)))).isEqualTo(1f + 0x1p-7f);
+    assertThat(Wire.fromBf16(Wire.toBf16(Math.nextDown(1f + 0x1p-8f)))).isEqualTo(1f);
+    assertThat(Wire.fromBf16(Wire.toBf16(-2.5f))).isEqualTo(-2.5f);
+    assertThat(Wire.fromBf16(Wire.toBf16(Float.NaN))).isNaN();
+    assertThat(Wire.fromBf16(Wire.toBf16(Float.POSITIVE_INFINITY)))
+        .isEqualTo(Float.POSITIVE_INFINITY);
+    assertThat(Wire.toBf16(1f)).isEqualTo((short) 0x3F80);
+  }
+
+  @Test
+  void bf16OnTheWireHalvesThePayload() throws Exception {
+    try (GradientServer s = new GradientServer("127.0.0.1", 0, 2, Duration.ofSeconds(5))) {
+      List<float[]> got =
+          ranks(
+              2,
+              r -> {
+                try (GradientClient c = client(s, r, 2, 0, "bf16")) {
+                  float[] avg = c.average(0, new float[] {1f, 1f + 0x1p-8f + r * 0x1p-6f});
+                  assertThat(c.bytesSent()).isEqualTo(2L * Wire.HEADER_BYTES + 4);
+                  return avg;
+                }
+              });
+      // rank 0 sends (1, 1), rank 1 sends (1, 1+2^-6) after rounding; average 1+2^-7 is exact.
+      assertThat(got.get(0)).containsExactly(1f, 1f + 0x1p-7f);
+      assertThat(got.get(1)).containsExactly(1f, 1f + 0x1p-7f);
+    }
+  }
+
+  @Test
+  void timeoutNamesTheMissingRank() throws Exception {
+    try (GradientServer s = new GradientServer("127.0.0.1", 0, 3, Duration.ofMillis(300));
+        GradientClient c0 = client(s, 0, 3, 0, "fp32");
+        GradientClient c1 = client(s, 1, 3, 0, "fp32");
+        GradientClient c2 = client(s, 2, 3, 0, "fp32")) {
+      Future<?> f = POOL.submit(() -> c1.average(4, new float[] {1f}));
+      assertThatThrownBy(() -> c0.average(4, new float[] {1f}))
+          .isInstanceOf(SparkLlmException.class)
+          .hasMessageContaining("step 4 timed out")
+          .hasMessageContaining("waiting for rank(s) [2]");
+      assertThatThrownBy(f::get).hasMessageContaining("rank(s) [2]");
+      assertThat(s.failure()).contains("rank(s) [2]");
+    }
+  }
+
+  @Test
+  void checksumMismatchFailsEveryRankNamingTheOddOne() throws Exception {
+    try (GradientServer s = new GradientServer("127.0.0.1", 0, 3, Duration.ofSeconds(5))) {
+      List<String> errors =
+          ranks(
+              3,
+              r -> {
+                try (GradientClient c = client(s, r, 3, 0, "fp32")) {
+                  c.checksum(0, 12.5); // agreeing round passes
+                  c.checksum(10, r == 1 ? 12.75 : 12.5);
+                  return "no error";
+                } catch (SparkLlmException e) {
+                  return e.getMessage();
+                }
+              });
+      for (String e : errors) {
+        assertThat(e).contains("replicas diverged").contains("step 10").contains("rank(s) [1]");
+      }
+      assertThat(s.failure()).contains("rank(s) [1]");
+    }
+  }
+
+  @Test
+  void newStageAttemptReplacesTheOldOneAndStaleFramesAreRejected() throws Exception {
+    try (GradientServer s = new GradientServer("127.0.0.1", 0, 2, Duration.ofSeconds(5))) {
+      GradientClient old0 = client(s, 0, 2, 0, "fp32");
+      // Attempt 0 is half-way through step 3 when the stage is retried.
+      ranks(
+          2,
+          r -> {
+            try (GradientClient c = client(s, r, 2, 0, "fp32")) {
+              return c.average(3, new float[] {r});
+            }
+          });
+      List<float[]> got =
+          ranks(
+              2,
+              r -> {
+                try (GradientClient c = client(s, r, 2, 1, "fp32")) {
+                  return c.average(0, new float[] {2f * r}); // resumed from an earlier step
+                }
+              });
+      assertThat(got.get(0)).containsExactly(1f);
+      assertThatThrownBy(() -> old0.average(4, new float[] {0f}))
+          .isInstanceOf(SparkLlmException.class);
+      old0.close();
+      assertThatThrownBy(() -> client(s, 0, 2, 0, "fp32"))
+          .hasMessageContaining("stale connection from stage attempt 0");
+      try (GradientClient c0 = client(s, 0, 2, 1, "fp32")) {
+        assertThatThrownBy(() -> c0.average(0, new float[] {0f}))
+            .hasMessageContaining("stale gradients for step 0");
+      }
+    }
+  }
+
+  @Test
+  void unreachableServerIsAClearError() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    assertThatThrownBy(
+            () -> new GradientClient("127.0.0.1", port, 0, 1, 0, "fp32", Duration.ofSeconds(2)))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageContaining("rank 0 cannot reach the driver's gradient service at 127.0.0.1:");
+  }
+}
