@@ -1,6 +1,5 @@
 package dev.sparkllm.jobs;
 
-import dev.sparkllm.training.DistributedTrainJob;
 import dev.sparkllm.training.TrainJob;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,11 +47,7 @@ final class TrainCommand implements Callable<Integer> {
     job.prependOverride("training.distributed.replicas", replicas);
     return job.withSpark(
         (cfg, spark) -> {
-          int n = cfg.getInt("training.distributed.replicas");
-          TrainJob.TrainResult r =
-              n > 0
-                  ? DistributedTrainJob.run(spark, cfg, data, output, resume, n)
-                  : TrainJob.run(spark, cfg, data, output, resume);
+          TrainJob.TrainResult r = TrainJob.runConfigured(spark, cfg, data, output, resume);
           System.out.printf(
               "train: step %d, last train loss %.4f, best val loss %.4f%s; checkpoint %s%n",
               r.finalStep(),

@@ -41,6 +41,18 @@ public final class TrainJob {
 
   private TrainJob() {}
 
+  /**
+   * Trains with {@code training.distributed.replicas} data-parallel replicas when it is above 0
+   * (Spark barrier stage), else one replica on the driver.
+   */
+  public static TrainResult runConfigured(
+      SparkSession spark, Config config, String data, String output, boolean resume) {
+    int replicas = config.getInt("training.distributed.replicas");
+    return replicas > 0
+        ? DistributedTrainJob.run(spark, config, data, output, resume, replicas)
+        : run(spark, config, data, output, resume);
+  }
+
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume) {
     Prepared p = prepare(config, data, output, resume);

@@ -152,7 +152,7 @@ public final class PipelineRunner {
         if (!resume) {
           Storage.prepareOutputDir(run, true);
         }
-        TrainJob.TrainResult r = TrainJob.run(spark, cfg, tokens, run, resume);
+        TrainJob.TrainResult r = TrainJob.runConfigured(spark, cfg, tokens, run, resume);
         s.put("steps", r.finalStep());
         s.put("train_loss", r.lastTrainLoss());
         s.put("val_loss", r.bestValLoss());
