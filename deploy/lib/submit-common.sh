@@ -3,8 +3,8 @@
 # printing or running the spark-submit command. Sourced, not run.
 
 readonly MAIN_CLASS="dev.sparkllm.jobs.SparkLlm"
-# The commands that exist today. pipeline and multi-replica training come with issues 6 and 8.
-readonly COMMANDS="preprocess train-tokenizer tokenize train generate"
+# The stages, and pipeline (all of them from one config, resuming finished stages).
+readonly COMMANDS="preprocess train-tokenizer tokenize train evaluate report generate pipeline"
 readonly CREDENTIAL_PROVIDER_ENV="software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider"
 readonly CREDENTIAL_PROVIDER_IRSA="software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider"
 readonly CREDENTIAL_PROVIDER_INSTANCE="org.apache.hadoop.fs.s3a.auth.IAMInstanceCredentialsProvider"
@@ -76,8 +76,6 @@ parse_args() {
     usage >&2
     exit 2
   }
-  [[ "$COMMAND" != pipeline ]] \
-    || die "pipeline does not exist yet; submit the stages one by one ($COMMANDS)"
   [[ " $COMMANDS " == *" $COMMAND "* ]] \
     || die "unknown command '$COMMAND'; available: $COMMANDS"
   [[ "$DEPLOY_MODE" == cluster || "$DEPLOY_MODE" == client ]] \
@@ -93,7 +91,8 @@ common_confs() {
   local java_opts="-Dai.djl.offline=true${SPARK_LLM_JAVA_OPTS:+ $SPARK_LLM_JAVA_OPTS}"
   conf "spark.driver.extraJavaOptions=$java_opts"
   conf "spark.executor.extraJavaOptions=$java_opts"
-  if [[ "$COMMAND" == train ]]; then
+  # pipeline contains train: it needs the same barrier-stage settings.
+  if [[ "$COMMAND" == train || "$COMMAND" == pipeline ]]; then
     # The trainer's barrier stage needs all replicas at once and no duplicate attempts.
     conf "spark.dynamicAllocation.enabled=false"
     conf "spark.speculation=false"

@@ -161,6 +161,9 @@ public final class EvaluateJob {
     lm.put("cross_entropy", finite(ce));
     lm.put("perplexity", finite(ppl));
     lm.put("next_token_accuracy", finite(acc));
+    double baseline = UnigramBaseline.loss(spark, data, split, manifest.vocabSize());
+    lm.put("unigram_baseline_cross_entropy", finite(baseline));
+    lm.put("unigram_baseline_perplexity", finite(Math.exp(baseline)));
 
     // ---- tasks
     Config rc = ec.section("robustness");

@@ -62,6 +62,11 @@ public final class ReportWriter {
     row(b, "cross-entropy (nats/token)", num(lm.path("cross_entropy")));
     row(b, "perplexity", num(lm.path("perplexity")));
     row(b, "next-token accuracy", num(lm.path("next_token_accuracy")));
+    row(
+        b,
+        "unigram baseline cross-entropy (context ignored)",
+        num(lm.path("unigram_baseline_cross_entropy")));
+    row(b, "unigram baseline perplexity", num(lm.path("unigram_baseline_perplexity")));
     b.append("</table>");
     if (r.path("warnings").size() > 0) {
       b.append("<h2>Warnings</h2><ul class=warn>");

@@ -1,22 +1,17 @@
 package dev.sparkllm.jobs;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.explode;
-import static org.apache.spark.sql.functions.expr;
-
 import ai.djl.ndarray.NDManager;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.evaluation.UnigramBaseline;
 import dev.sparkllm.jobs.pipeline.PipelineRunner;
 import dev.sparkllm.training.Generator;
 import dev.sparkllm.training.model.Gpt;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -75,7 +70,7 @@ final class DemoCommand implements Callable<Integer> {
     String tokens = PipelineRunner.dir(output, "tokenize");
     String tok = PipelineRunner.dir(output, "train-tokenizer");
     int vocab = ((Number) ((Map<?, ?>) s.get("train-tokenizer")).get("vocab_size")).intValue();
-    double baseline = unigramBaseline(spark, tokens, vocab);
+    double baseline = UnigramBaseline.loss(spark, tokens, "validation", vocab);
     train.put("unigram_baseline_loss", baseline);
     train.put("unigram_baseline_perplexity", Math.exp(baseline));
     s.put("train", train);
@@ -104,41 +99,6 @@ final class DemoCommand implements Callable<Integer> {
 
   private static void stage(String what) {
     System.out.println("demo: " + what);
-  }
-
-  /**
-   * Cross-entropy (nats/token) of validation tokens under the train split's unigram distribution
-   * (add-one smoothed): the loss of a model that ignores context. A model that learned anything
-   * from context is well below it.
-   */
-  static double unigramBaseline(SparkSession spark, String tokens, int vocab) {
-    Map<Integer, Long> train = counts(spark, Storage.join(tokens, "tokens", "split=train"));
-    Map<Integer, Long> val = counts(spark, Storage.join(tokens, "tokens", "split=validation"));
-    double total = train.values().stream().mapToLong(Long::longValue).sum() + vocab;
-    double nll = 0;
-    long n = 0;
-    for (Map.Entry<Integer, Long> e : val.entrySet()) {
-      double pr = (train.getOrDefault(e.getKey(), 0L) + 1) / total;
-      nll -= e.getValue() * Math.log(pr);
-      n += e.getValue();
-    }
-    return nll / n;
-  }
-
-  private static Map<Integer, Long> counts(SparkSession spark, String dir) {
-    Map<Integer, Long> m = new HashMap<>();
-    // The targets a model is scored on: ids 1..seq_len of each row.
-    for (Row row :
-        spark
-            .read()
-            .parquet(dir)
-            .select(explode(expr("slice(input_ids, 2, size(input_ids) - 1)")).as("t"))
-            .groupBy(col("t"))
-            .count()
-            .collectAsList()) {
-      m.put(row.getInt(0), row.getLong(1));
-    }
-    return m;
   }
 
   @SuppressWarnings("unchecked")

@@ -245,10 +245,17 @@ class DeployFilesTest {
   }
 
   @Test
-  void unknownOrFutureCommandsAreRefused() throws Exception {
-    Result pipeline = submit("submit-yarn.sh", Map.of(), "--dry-run", "pipeline");
-    assertThat(pipeline.exit).isEqualTo(2);
-    assertThat(pipeline.err).contains("pipeline does not exist yet");
+  void unknownCommandsAreRefusedAndPipelineGetsTrainSettings() throws Exception {
+    Result pipeline =
+        submit("submit-yarn.sh", Map.of(), "--dry-run", "pipeline", "--output", "s3a://b/p");
+    assertThat(pipeline.exit).as(pipeline.err).isZero();
+    assertThat(pipeline.out)
+        .contains("--class dev.sparkllm.jobs.SparkLlm")
+        .contains("pipeline")
+        .contains("spark.dynamicAllocation.enabled=false");
+    Result unknown = submit("submit-yarn.sh", Map.of(), "--dry-run", "pipelin");
+    assertThat(unknown.exit).isEqualTo(2);
+    assertThat(unknown.err).contains("unknown command 'pipelin'");
     Result bad = submit("submit-yarn.sh", Map.of(), "--dry-run", "--deploy-mode", "x", "train");
     assertThat(bad.exit).isEqualTo(2);
     assertThat(bad.err).contains("--deploy-mode must be cluster or client");
