@@ -244,6 +244,9 @@ class EvaluateJobTest {
     assertThat(report.get("config_hash").asText()).hasSize(64);
     assertThat(report.get("data_manifest").get("vocab_size").asInt()).isEqualTo(VOCAB);
     assertThat(report.at("/language_model/context_length").asInt()).isEqualTo(SEQ);
+    // The report states the context-free baseline; the trained model is far below it.
+    assertThat(report.at("/language_model/unigram_baseline_cross_entropy").asDouble())
+        .isGreaterThan(r.crossEntropy() + 1.0);
     JsonNode g = report.at("/tasks/0");
     assertThat(g.get("kind").asText()).isEqualTo("generation");
     assertThat(g.get("examples").asInt()).isEqualTo(2);
