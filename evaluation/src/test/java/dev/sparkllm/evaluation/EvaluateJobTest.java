@@ -9,10 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
-import dev.sparkllm.core.Storage;
 import dev.sparkllm.training.TrainJob;
 import dev.sparkllm.training.model.Gpt;
 import dev.sparkllm.training.model.GptConfig;
+import dev.sparkllm.training.testing.TinyTraining;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,11 +20,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,23 +73,7 @@ class EvaluateJobTest {
   }
 
   static void writeData(String dir, Map<String, List<int[]>> splits, int vocab) {
-    StructType schema =
-        new StructType()
-            .add("input_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
-    for (Map.Entry<String, List<int[]>> split : splits.entrySet()) {
-      List<Row> rows = new ArrayList<>();
-      for (int[] ids : split.getValue()) {
-        rows.add(RowFactory.create((Object) Arrays.stream(ids).boxed().toArray(Integer[]::new)));
-      }
-      spark
-          .createDataFrame(rows, schema)
-          .repartition(2)
-          .write()
-          .parquet(dir + "/tokens/split=" + split.getKey());
-    }
-    Storage.writeString(
-        dir + "/manifest.json",
-        Json.write(Map.of("seq_len", SEQ, "vocab_size", vocab, "tokenizer_sha256", "abc")));
+    TinyTraining.writeShards(spark, dir, splits, SEQ, vocab, "abc");
   }
 
   /** A character-level BPE tokenizer.json (no merges) over {@link #CHARS}. */
@@ -143,26 +123,9 @@ class EvaluateJobTest {
     List<String> all =
         new ArrayList<>(
             List.of(
-                "model.context_length=16",
-                "training.threads=1",
-                "model.n_layer=2",
-                "model.n_head=2",
-                "model.n_embd=32",
-                "model.dropout=0.0",
-                "training.batch_size=8",
-                "training.warmup_steps=5",
-                "training.learning_rate=1.0e-2",
-                "training.min_lr=1.0e-3",
-                "training.weight_decay=0.0",
-                "training.eval_interval=20",
-                "training.eval_batches=1",
-                "training.checkpoint_interval=0",
-                "training.log_interval=10",
-                "evaluate.max_new_tokens=11",
-                "evaluate.batch_size=4",
-                "evaluate.partitions=2"));
+                "evaluate.max_new_tokens=11", "evaluate.batch_size=4", "evaluate.partitions=2"));
     all.addAll(Arrays.asList(overrides));
-    return Config.load(null, all);
+    return TinyTraining.config(all.toArray(String[]::new));
   }
 
   @Test

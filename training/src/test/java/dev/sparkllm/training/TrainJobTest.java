@@ -10,7 +10,7 @@ import ai.djl.ndarray.NDManager;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
-import dev.sparkllm.core.Storage;
+import dev.sparkllm.training.testing.TinyTraining;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,11 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -67,49 +63,13 @@ class TrainJobTest {
   }
 
   static void writeData(
-      String dir, List<int[]> train, List<int[]> val, int seqLen, int vocab, String sha)
-      throws Exception {
-    StructType schema =
-        new StructType()
-            .add("input_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
-    for (Map.Entry<String, List<int[]>> split :
-        Map.of("train", train, "validation", val).entrySet()) {
-      List<Row> rows = new ArrayList<>();
-      for (int[] ids : split.getValue()) {
-        rows.add(RowFactory.create((Object) Arrays.stream(ids).boxed().toArray(Integer[]::new)));
-      }
-      spark
-          .createDataFrame(rows, schema)
-          .repartition(2)
-          .write()
-          .parquet(dir + "/tokens/split=" + split.getKey());
-    }
-    Storage.writeString(
-        dir + "/manifest.json",
-        Json.write(Map.of("seq_len", seqLen, "vocab_size", vocab, "tokenizer_sha256", sha)));
+      String dir, List<int[]> train, List<int[]> val, int seqLen, int vocab, String sha) {
+    TinyTraining.writeShards(
+        spark, dir, Map.of("train", train, "validation", val), seqLen, vocab, sha);
   }
 
   static Config config(String... overrides) {
-    List<String> all =
-        new ArrayList<>(
-            List.of(
-                "model.context_length=16",
-                "training.threads=1",
-                "model.n_layer=2",
-                "model.n_head=2",
-                "model.n_embd=32",
-                "model.dropout=0.0",
-                "training.batch_size=8",
-                "training.warmup_steps=5",
-                "training.learning_rate=1.0e-2",
-                "training.min_lr=1.0e-3",
-                "training.weight_decay=0.0",
-                "training.eval_interval=20",
-                "training.eval_batches=1",
-                "training.checkpoint_interval=0",
-                "training.log_interval=10"));
-    all.addAll(Arrays.asList(overrides));
-    return Config.load(null, all);
+    return TinyTraining.config(overrides);
   }
 
   @Test

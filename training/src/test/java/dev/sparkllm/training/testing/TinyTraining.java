@@ -1,0 +1,71 @@
+package dev.sparkllm.training.testing;
+
+import dev.sparkllm.core.Config;
+import dev.sparkllm.core.Json;
+import dev.sparkllm.core.Storage;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/** Token shards and a tiny-model config for tests that need a real training run (shared). */
+public final class TinyTraining {
+  private TinyTraining() {}
+
+  /** Writes {@code DIR/tokens/split=NAME} shards (2 files each) and a minimal manifest.json. */
+  public static void writeShards(
+      SparkSession spark,
+      String dir,
+      Map<String, List<int[]>> splits,
+      int seqLen,
+      int vocab,
+      String tokenizerSha) {
+    StructType schema =
+        new StructType()
+            .add("input_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
+    for (Map.Entry<String, List<int[]>> split : splits.entrySet()) {
+      List<Row> rows = new ArrayList<>();
+      for (int[] ids : split.getValue()) {
+        rows.add(RowFactory.create((Object) Arrays.stream(ids).boxed().toArray(Integer[]::new)));
+      }
+      spark
+          .createDataFrame(rows, schema)
+          .repartition(2)
+          .write()
+          .parquet(dir + "/tokens/split=" + split.getKey());
+    }
+    Storage.writeString(
+        dir + "/manifest.json",
+        Json.write(
+            Map.of("seq_len", seqLen, "vocab_size", vocab, "tokenizer_sha256", tokenizerSha)));
+  }
+
+  /** A 2-layer, 32-wide model with context 16 that learns a pattern in tens of steps. */
+  public static Config config(String... overrides) {
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "model.context_length=16",
+                "training.threads=1",
+                "model.n_layer=2",
+                "model.n_head=2",
+                "model.n_embd=32",
+                "model.dropout=0.0",
+                "training.batch_size=8",
+                "training.warmup_steps=5",
+                "training.learning_rate=1.0e-2",
+                "training.min_lr=1.0e-3",
+                "training.weight_decay=0.0",
+                "training.eval_interval=20",
+                "training.eval_batches=1",
+                "training.checkpoint_interval=0",
+                "training.log_interval=10"));
+    all.addAll(Arrays.asList(overrides));
+    return Config.load(null, all);
+  }
+}
