@@ -105,11 +105,11 @@ final class PiiDetectors {
     Detector.PreCheck enoughDigits = (t, s) -> s.digits >= 7;
     Pattern international =
         Pattern.compile(
-            "(?<![\\w+.])"
+            "(?<![\\w+.~])"
                 + NO_GROUP_BEFORE
                 + "(\\+|00)[1-9]\\d{0,3}(?:[ .-]?\\(0\\))?"
                 + "(?:[ .-]?(?:\\(\\d{1,4}\\)|\\d{1,6})){1,6}"
-                + "(?!\\w)"
+                + "(?![\\w+])"
                 + NO_GROUP_AFTER);
     Pattern northAmerican =
         Pattern.compile(
@@ -172,6 +172,17 @@ final class PiiDetectors {
     if (digits < 9 || digits > 12 || (groups.length == 2 && digits < 10)) {
       return -1;
     }
+    // Groups all of two digits are French (0X XX XX XX XX) only when there are exactly five; all of
+    // three digits ("041 117 132") are a table of octal or decimal numbers.
+    boolean allTwo = true;
+    boolean allThree = true;
+    for (String g : groups) {
+      allTwo &= g.length() == 2;
+      allThree &= g.length() == 3;
+    }
+    if ((allTwo && groups.length != 5) || allThree) {
+      return -1;
+    }
     // "01 02 03 04 05", "00 00 00 00 00": a counting or byte sequence, not a French number.
     if (groups.length >= 4) {
       int step = Integer.parseInt(groups[1]) - Integer.parseInt(groups[0]);
@@ -227,11 +238,13 @@ final class PiiDetectors {
    * as the BigCode PII pipeline does; they are ubiquitous in code and docs ({@code 127.0.0.1},
    * {@code 192.168.0.1}, {@code 255.255.255.0}).
    *
-   * <p>Dotted quads that are valid addresses but read as versions are kept too: a single-digit
-   * first octet ({@code 1.2.3.4}, {@code 3.6.11.1}, {@code 8.8.8.8}; an audit of 205 MB of Debian
-   * changelogs and docs found these were all versions, package revisions or well-known resolvers,
-   * at the price of missing real hosts in 1.0.0.0/8-9.0.0.0/8), a quad followed by '-' ({@code
-   * 2.10.0.9-2}, {@code 12.4.254.14-node.11}) and one after "version", "release", "section" ...
+   * <p>Dotted quads that are valid addresses but read as versions are kept too: two single-digit
+   * octets after the first ({@code 11.3.3.2}, {@code 12.8.5.14}: section numbers; under 1% of
+   * random addresses look like this), a single-digit first octet ({@code 1.2.3.4}, {@code
+   * 3.6.11.1}, {@code 8.8.8.8}; an audit of 205 MB of Debian changelogs and docs found these were
+   * all versions, package revisions or well-known resolvers, at the price of missing real hosts in
+   * 1.0.0.0/8-9.0.0.0/8), a quad followed by '-' ({@code 2.10.0.9-2}, {@code 12.4.254.14-node.11})
+   * and one after "version", "release", "section" ...
    */
   /** "version 10.2.3.4", "Section 19.1.2.20": a version or section number. */
   private static final String VERSION_BEFORE =
@@ -286,7 +299,11 @@ final class PiiDetectors {
   }
 
   private static int ipv4(Matcher m) {
-    if (m.group(1).length() == 1) {
+    int singleDigitTail = 0;
+    for (int i = 2; i <= 4; i++) {
+      singleDigitTail += m.group(i).length() == 1 ? 1 : 0;
+    }
+    if (m.group(1).length() == 1 || singleDigitTail >= 2) {
       return -1;
     }
     byte[] b = new byte[4];
@@ -303,12 +320,18 @@ final class PiiDetectors {
   private static int ipv6(Matcher m) {
     String s = m.group();
     int hexGroups = 0;
+    int longest = 0;
     for (String g : s.split(":")) {
       if (!g.isEmpty() && !g.contains(".")) {
         hexGroups++;
+        longest = Math.max(longest, g.length());
       }
     }
     boolean embeddedV4 = s.indexOf('.') >= 0;
+    // "0:1:2:3:4:5:6:7" is a list; real addresses have a group of 3+ hex digits (2001, fe80, ffff).
+    if (longest < 3 && !embeddedV4) {
+      return -1;
+    }
     // "1::2" is Python slicing and "Bad::Face" a C++ scope as often as an address: require three
     // groups (or an IPv4 tail) and a decimal digit.
     if ((hexGroups < 3 && !embeddedV4) || countDigits(s) == 0) {

@@ -136,7 +136,10 @@ class PiiRedactorTest {
         "// Prints: <Buffer 01 02 03 04 05>",
         "| 00010  ff ff ff ff 20 00 00 00  10 00 05 00 00 00 00 00  ....",
         "/Rect [ 333.498 545.007 370.738 554.007 ] /FontMatrix [0.001 0 0 0.001 0 0 ]",
-        "+44 20 7946 0958 1234 (a longer run of digit groups)");
+        "+44 20 7946 0958 1234 (a longer run of digit groups)",
+        "contents: <Buffer a0 8b 28 3f 01 00 00 00 50 32>",
+        "A   W   E      041 117 132      133 112 255",
+        "llvm-toolchain-snapshot (1:10~+20191229111838+6991d5728f1-1~exp1) experimental");
   }
 
   @Test
@@ -144,7 +147,7 @@ class PiiRedactorTest {
     assertRedacted(
         "IP_ADDRESS",
         "84.17.43.122",
-        "203.0.113.7",
+        "203.0.113.75",
         "2001:db8::1",
         "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
         "2a00:1450:4001:81c::200e",
@@ -179,7 +182,10 @@ class PiiRedactorTest {
         "v8: '12.4.254.14-node.11'",
         "see Section 19.1.2.20 of ECMA-262",
         "XFree86 4.3.99.16 and firmware 17.13.21.0",
-        "release: 10.12.4.1");
+        "release: 10.12.4.1",
+        "(11.3.3.2 and 11.3.3.5 of the ISO PNG specification)",
+        "they violate Debian Policy 12.8.5.14",
+        "0:1:2:3:4:5:6:7 and 2:4:6:8:10:12:14:16");
   }
 
   @Test
