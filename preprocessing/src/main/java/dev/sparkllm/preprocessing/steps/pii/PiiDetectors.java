@@ -210,6 +210,9 @@ final class PiiDetectors {
     if (separators == 0) {
       return plus && digits >= 10 ? 0 : -1;
     }
+    if (separators == 1 && body.indexOf('.') >= 0) {
+      return -1; // +3.140000, +35236450.6: a signed decimal
+    }
     if (!plus && separators < 2) {
       return -1;
     }
@@ -234,9 +237,9 @@ final class PiiDetectors {
    * can only be IPv6 literals, so no name lookup ever happens.
    *
    * <p>Only addresses that can identify someone are redacted: loopback, unspecified, private (RFC
-   * 1918, IPv6 ULA), link-local, multicast and reserved/netmask ({@code 240+}) addresses are kept,
-   * as the BigCode PII pipeline does; they are ubiquitous in code and docs ({@code 127.0.0.1},
-   * {@code 192.168.0.1}, {@code 255.255.255.0}).
+   * 1918, IPv6 ULA), link-local, multicast, documentation (RFC 5737, 2001:db8::/32) and
+   * reserved/netmask ({@code 240+}) addresses are kept, as the BigCode PII pipeline does; they are
+   * ubiquitous in code and docs ({@code 127.0.0.1}, {@code 192.168.0.1}, {@code 255.255.255.0}).
    *
    * <p>Dotted quads that are valid addresses but read as versions are kept too: two single-digit
    * octets after the first ({@code 11.3.3.2}, {@code 12.8.5.14}: section numbers; under 1% of
@@ -364,10 +367,15 @@ final class PiiDetectors {
     byte[] b = a.getAddress();
     if (a instanceof Inet4Address) {
       int first = b[0] & 0xff;
-      return first != 0 && first < 240;
+      int prefix24 = (first << 16) | ((b[1] & 0xff) << 8) | (b[2] & 0xff);
+      // RFC 5737 documentation networks 192.0.2/24, 198.51.100/24, 203.0.113/24.
+      boolean documentation = prefix24 == 0xC00002 || prefix24 == 0xC63364 || prefix24 == 0xCB0071;
+      return first != 0 && first < 240 && !documentation;
     }
     if (a instanceof Inet6Address) {
-      return (b[0] & 0xfe) != 0xfc; // fc00::/7 unique local
+      boolean uniqueLocal = (b[0] & 0xfe) == 0xfc; // fc00::/7
+      boolean documentation = b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == (byte) 0xb8;
+      return !uniqueLocal && !documentation;
     }
     return true;
   }
