@@ -10,7 +10,9 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -50,7 +52,7 @@ final class PiiDetectors {
             (t, s) -> s.at,
             PiiDetectors::emailStart,
             p,
-            m -> FILE_EXTENSIONS.contains(m.group(2).toLowerCase(java.util.Locale.ROOT)) ? -1 : 0));
+            m -> FILE_EXTENSIONS.contains(m.group(2).toLowerCase(Locale.ROOT)) ? -1 : 0));
   }
 
   private static boolean isLocal(char c) {
@@ -728,7 +730,7 @@ final class PiiDetectors {
 
   /** Shannon entropy of the character distribution, in bits per character. */
   static double shannonEntropy(String s) {
-    Map<Character, Integer> counts = new java.util.HashMap<>();
+    Map<Character, Integer> counts = new HashMap<>();
     for (int i = 0; i < s.length(); i++) {
       counts.merge(s.charAt(i), 1, Integer::sum);
     }
