@@ -45,6 +45,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * text (every 1- to 5-gram is looked up for every candidate language), its accuracy stops improving
  * long before that length, and the opening of a document is the part least likely to be navigation
  * or a foreign-language footer.
+ *
+ * <p>Cost, 7 default candidates, docs of 1,000-2,500 characters, busy 2-core machine: building the
+ * detector 0.07 s; the first 1,000 documents 3.3 s (includes loading the trigram models once per
+ * JVM), then about 1.2 ms per document; heap about 90 MB. All 75 languages: about 1.4 GB preloaded
+ * and 14-27 ms per document, so keep {@code candidates} short.
  */
 public final class LanguageFilter extends DocumentFilter {
   private static final long serialVersionUID = 1L;

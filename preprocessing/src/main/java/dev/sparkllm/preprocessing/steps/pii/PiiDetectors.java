@@ -10,7 +10,9 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -50,7 +52,7 @@ final class PiiDetectors {
             (t, s) -> s.at,
             PiiDetectors::emailStart,
             p,
-            m -> FILE_EXTENSIONS.contains(m.group(2).toLowerCase(java.util.Locale.ROOT)) ? -1 : 0));
+            m -> FILE_EXTENSIONS.contains(m.group(2).toLowerCase(Locale.ROOT)) ? -1 : 0));
   }
 
   private static boolean isLocal(char c) {
@@ -105,11 +107,11 @@ final class PiiDetectors {
     Detector.PreCheck enoughDigits = (t, s) -> s.digits >= 7;
     Pattern international =
         Pattern.compile(
-            "(?<![\\w+.])"
+            "(?<![\\w+.~])"
                 + NO_GROUP_BEFORE
                 + "(\\+|00)[1-9]\\d{0,3}(?:[ .-]?\\(0\\))?"
                 + "(?:[ .-]?(?:\\(\\d{1,4}\\)|\\d{1,6})){1,6}"
-                + "(?!\\w)"
+                + "(?![\\w+])"
                 + NO_GROUP_AFTER);
     Pattern northAmerican =
         Pattern.compile(
@@ -172,6 +174,17 @@ final class PiiDetectors {
     if (digits < 9 || digits > 12 || (groups.length == 2 && digits < 10)) {
       return -1;
     }
+    // Groups all of two digits are French (0X XX XX XX XX) only when there are exactly five; all of
+    // three digits ("041 117 132") are a table of octal or decimal numbers.
+    boolean allTwo = true;
+    boolean allThree = true;
+    for (String g : groups) {
+      allTwo &= g.length() == 2;
+      allThree &= g.length() == 3;
+    }
+    if ((allTwo && groups.length != 5) || allThree) {
+      return -1;
+    }
     // "01 02 03 04 05", "00 00 00 00 00": a counting or byte sequence, not a French number.
     if (groups.length >= 4) {
       int step = Integer.parseInt(groups[1]) - Integer.parseInt(groups[0]);
@@ -199,6 +212,9 @@ final class PiiDetectors {
     if (separators == 0) {
       return plus && digits >= 10 ? 0 : -1;
     }
+    if (separators == 1 && body.indexOf('.') >= 0) {
+      return -1; // +3.140000, +35236450.6: a signed decimal
+    }
     if (!plus && separators < 2) {
       return -1;
     }
@@ -223,15 +239,17 @@ final class PiiDetectors {
    * can only be IPv6 literals, so no name lookup ever happens.
    *
    * <p>Only addresses that can identify someone are redacted: loopback, unspecified, private (RFC
-   * 1918, IPv6 ULA), link-local, multicast and reserved/netmask ({@code 240+}) addresses are kept,
-   * as the BigCode PII pipeline does; they are ubiquitous in code and docs ({@code 127.0.0.1},
-   * {@code 192.168.0.1}, {@code 255.255.255.0}).
+   * 1918, IPv6 ULA), link-local, multicast, documentation (RFC 5737, 2001:db8::/32) and
+   * reserved/netmask ({@code 240+}) addresses are kept, as the BigCode PII pipeline does; they are
+   * ubiquitous in code and docs ({@code 127.0.0.1}, {@code 192.168.0.1}, {@code 255.255.255.0}).
    *
-   * <p>Dotted quads that are valid addresses but read as versions are kept too: a single-digit
-   * first octet ({@code 1.2.3.4}, {@code 3.6.11.1}, {@code 8.8.8.8}; an audit of 205 MB of Debian
-   * changelogs and docs found these were all versions, package revisions or well-known resolvers,
-   * at the price of missing real hosts in 1.0.0.0/8-9.0.0.0/8), a quad followed by '-' ({@code
-   * 2.10.0.9-2}, {@code 12.4.254.14-node.11}) and one after "version", "release", "section" ...
+   * <p>Dotted quads that are valid addresses but read as versions are kept too: two single-digit
+   * octets after the first ({@code 11.3.3.2}, {@code 12.8.5.14}: section numbers; under 1% of
+   * random addresses look like this), a single-digit first octet ({@code 1.2.3.4}, {@code
+   * 3.6.11.1}, {@code 8.8.8.8}; an audit of 205 MB of Debian changelogs and docs found these were
+   * all versions, package revisions or well-known resolvers, at the price of missing real hosts in
+   * 1.0.0.0/8-9.0.0.0/8), a quad followed by '-' ({@code 2.10.0.9-2}, {@code 12.4.254.14-node.11})
+   * and one after "version", "release", "section" ...
    */
   /** "version 10.2.3.4", "Section 19.1.2.20": a version or section number. */
   private static final String VERSION_BEFORE =
@@ -286,7 +304,11 @@ final class PiiDetectors {
   }
 
   private static int ipv4(Matcher m) {
-    if (m.group(1).length() == 1) {
+    int singleDigitTail = 0;
+    for (int i = 2; i <= 4; i++) {
+      singleDigitTail += m.group(i).length() == 1 ? 1 : 0;
+    }
+    if (m.group(1).length() == 1 || singleDigitTail >= 2) {
       return -1;
     }
     byte[] b = new byte[4];
@@ -303,12 +325,18 @@ final class PiiDetectors {
   private static int ipv6(Matcher m) {
     String s = m.group();
     int hexGroups = 0;
+    int longest = 0;
     for (String g : s.split(":")) {
       if (!g.isEmpty() && !g.contains(".")) {
         hexGroups++;
+        longest = Math.max(longest, g.length());
       }
     }
     boolean embeddedV4 = s.indexOf('.') >= 0;
+    // "0:1:2:3:4:5:6:7" is a list; real addresses have a group of 3+ hex digits (2001, fe80, ffff).
+    if (longest < 3 && !embeddedV4) {
+      return -1;
+    }
     // "1::2" is Python slicing and "Bad::Face" a C++ scope as often as an address: require three
     // groups (or an IPv4 tail) and a decimal digit.
     if ((hexGroups < 3 && !embeddedV4) || countDigits(s) == 0) {
@@ -341,10 +369,15 @@ final class PiiDetectors {
     byte[] b = a.getAddress();
     if (a instanceof Inet4Address) {
       int first = b[0] & 0xff;
-      return first != 0 && first < 240;
+      int prefix24 = (first << 16) | ((b[1] & 0xff) << 8) | (b[2] & 0xff);
+      // RFC 5737 documentation networks 192.0.2/24, 198.51.100/24, 203.0.113/24.
+      boolean documentation = prefix24 == 0xC00002 || prefix24 == 0xC63364 || prefix24 == 0xCB0071;
+      return first != 0 && first < 240 && !documentation;
     }
     if (a instanceof Inet6Address) {
-      return (b[0] & 0xfe) != 0xfc; // fc00::/7 unique local
+      boolean uniqueLocal = (b[0] & 0xfe) == 0xfc; // fc00::/7
+      boolean documentation = b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == (byte) 0xb8;
+      return !uniqueLocal && !documentation;
     }
     return true;
   }
@@ -697,7 +730,7 @@ final class PiiDetectors {
 
   /** Shannon entropy of the character distribution, in bits per character. */
   static double shannonEntropy(String s) {
-    Map<Character, Integer> counts = new java.util.HashMap<>();
+    Map<Character, Integer> counts = new HashMap<>();
     for (int i = 0; i < s.length(); i++) {
       counts.merge(s.charAt(i), 1, Integer::sum);
     }

@@ -28,8 +28,10 @@ import java.util.List;
  * amounts, code) on every document, a missed exotic format costs one document.
  *
  * <p>Speed: patterns are compiled once per JVM; one pass over each document counts digits, '@', ':'
- * and '=' so that detectors that cannot match (no '@' → no e-mail regex, fewer than 7 digits → no
- * phone regex) are skipped, and secret patterns run only when their literal prefix occurs.
+ * and '=' so that detectors that cannot match (no '@' → no e-mail pattern, fewer than 7 digits → no
+ * phone pattern) are skipped, and each pattern is tried only at the positions its scanner finds
+ * (see {@link Detector}). Measured on 205 MB of Debian changelogs and docs (3,850 files, 283k
+ * e-mail addresses): 37-40 MB/s on one core of a busy 2-core machine.
  */
 public final class PiiRedactor implements DocumentStep {
   private static final long serialVersionUID = 1L;

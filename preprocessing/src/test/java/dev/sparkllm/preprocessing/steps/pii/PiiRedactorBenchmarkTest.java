@@ -112,7 +112,7 @@ class PiiRedactorBenchmarkTest {
     StringBuilder out = new StringBuilder();
     for (String text : docs) {
       for (Detector d : all) {
-        if (d.type().equals("EMAIL")) continue;
+        if (d.type().equals("EMAIL") && !Boolean.getBoolean("pii.auditEmail")) continue;
         Matcher m = d.pattern().matcher(text);
         while (m.find()) {
           int g = d.validator().group(m);

@@ -136,7 +136,11 @@ class PiiRedactorTest {
         "// Prints: <Buffer 01 02 03 04 05>",
         "| 00010  ff ff ff ff 20 00 00 00  10 00 05 00 00 00 00 00  ....",
         "/Rect [ 333.498 545.007 370.738 554.007 ] /FontMatrix [0.001 0 0 0.001 0 0 ]",
-        "+44 20 7946 0958 1234 (a longer run of digit groups)");
+        "+44 20 7946 0958 1234 (a longer run of digit groups)",
+        "contents: <Buffer a0 8b 28 3f 01 00 00 00 50 32>",
+        "A   W   E      041 117 132      133 112 255",
+        "llvm-toolchain-snapshot (1:10~+20191229111838+6991d5728f1-1~exp1) experimental",
+        "'+3.140000; -3.140000' and Decimal('+35236450.6')");
   }
 
   @Test
@@ -144,13 +148,13 @@ class PiiRedactorTest {
     assertRedacted(
         "IP_ADDRESS",
         "84.17.43.122",
-        "203.0.113.7",
-        "2001:db8::1",
-        "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+        "151.101.65.140",
+        "2606:4700:4700::1111",
+        "2a02:0598:85a3:0000:0000:8a2e:0370:7334",
         "2a00:1450:4001:81c::200e",
         "::ffff:84.17.43.122",
         "64:ff9b::84.17.43.122");
-    assertThat(ALL.redact("GET http://84.17.43.122:8080/ and [2001:db8::1]:443"))
+    assertThat(ALL.redact("GET http://84.17.43.122:8080/ and [2a00:1450:4001:81c::200e]:443"))
         .isEqualTo("GET http://<IP_ADDRESS>:8080/ and [<IP_ADDRESS>]:443");
     assertThat(ALL.redact("Send message from 194.177.211.215 -> group 225.4.5.6"))
         .isEqualTo("Send message from <IP_ADDRESS> -> group 225.4.5.6");
@@ -173,13 +177,17 @@ class PiiRedactorTest {
         "2001:db8:1",
         "1:2:3:4:5:6:7",
         "12345::1:2",
-        "2001:db8::g1",
+        "2a00:1450::g1",
+        "documentation examples 192.0.2.45, 198.51.100.23, 203.0.113.75 and 2001:db8::1",
         "dpkg (1.16.4.3) unstable; urgency=low",
         "binutils (2.10.0.9-2) unstable",
         "v8: '12.4.254.14-node.11'",
         "see Section 19.1.2.20 of ECMA-262",
         "XFree86 4.3.99.16 and firmware 17.13.21.0",
-        "release: 10.12.4.1");
+        "release: 10.12.4.1",
+        "(11.3.3.2 and 11.3.3.5 of the ISO PNG specification)",
+        "they violate Debian Policy 12.8.5.14",
+        "0:1:2:3:4:5:6:7 and 2:4:6:8:10:12:14:16");
   }
 
   @Test
