@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.Document;
+import dev.sparkllm.preprocessing.SparkTestBase;
 import dev.sparkllm.preprocessing.steps.lang.LanguageFilter;
 import dev.sparkllm.preprocessing.steps.pii.PiiRedactor;
 import java.util.ArrayList;
@@ -11,32 +12,13 @@ import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Both steps shipped to real executors (local[2]): they serialize, lingua and its Kotlin runtime
  * load next to Spark's classpath, and open() runs per partition.
  */
-class PiiAndLanguageOnSparkTest {
-  static SparkSession spark;
-
-  @BeforeAll
-  static void start() {
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
-  }
-
-  @AfterAll
-  static void stop() {
-    spark.stop();
-  }
+class PiiAndLanguageOnSparkTest extends SparkTestBase {
 
   @Test
   void redactsAndIdentifiesLanguagePerPartition() {
