@@ -45,6 +45,14 @@ public final class DistributedTrainJob {
       SparkSession spark, Config config, String data, String output, boolean resume, int replicas) {
     SparkConf conf = spark.sparkContext().getConf();
     checkCluster(conf, spark.sparkContext().defaultParallelism(), replicas);
+    if (replicas > 1 && conf.get("spark.master", "").startsWith("local[")) {
+      // Known problem: replicas as threads of one JVM can diverge to a NaN gradient norm after
+      // tens of steps (not seen with one replica per JVM, nor through the same path with 1).
+      LOG.warn(
+          "{} replicas share one JVM in local mode; long runs have diverged (NaN gradient norm)"
+              + " this way. Prefer one replica per executor JVM (local-cluster or a cluster)",
+          replicas);
+    }
     Config dist = config.section("training.distributed");
     String wire = dist.getString("wire_dtype");
     if (!wire.equals("fp32") && !wire.equals("bf16")) {
