@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.core.testing.LocalSpark;
 import dev.sparkllm.core.testing.S3ProxyServer;
 import dev.sparkllm.training.TrainJob;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileUtil;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,12 +26,7 @@ class EvaluateJobS3Test {
 
   @BeforeAll
   static void start() throws Exception {
-    EvaluateJobTest.spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
+    EvaluateJobTest.spark = LocalSpark.start();
     s3 = S3ProxyServer.start(tmp, "bucket");
     s3.configure(EvaluateJobTest.spark);
   }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.testing.LocalSpark;
 import dev.sparkllm.training.TrainJob;
 import dev.sparkllm.training.model.Gpt;
 import dev.sparkllm.training.model.GptConfig;
@@ -40,12 +41,7 @@ class EvaluateJobTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
+    spark = LocalSpark.start();
     data = shared.resolve("data").toString();
     // " abcdefghijk" repeated (ids 2..13), rows starting at every offset: learnable in a few steps.
     writeData(

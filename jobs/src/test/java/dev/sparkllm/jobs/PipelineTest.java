@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.testing.LocalSpark;
 import dev.sparkllm.jobs.pipeline.PipelineRunner;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -30,12 +31,7 @@ class PipelineTest {
 
   @BeforeAll
   static void start() {
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
+    spark = LocalSpark.start();
   }
 
   @AfterAll

@@ -1,5 +1,6 @@
 package dev.sparkllm.preprocessing;
 
+import dev.sparkllm.core.testing.LocalSpark;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,14 +11,7 @@ public abstract class SparkTestBase {
 
   @BeforeAll
   static void startSpark() {
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .appName("test")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.driver.host", "127.0.0.1")
-            .getOrCreate();
+    spark = LocalSpark.start();
   }
 
   @AfterAll

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.testing.LocalSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,12 +26,7 @@ class DistributedTrainJobTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
+    spark = LocalSpark.start();
     data = shared.resolve("data").toString();
     TrainJobTest.spark = spark; // writeData uses it
     TrainJobTest.writeData(

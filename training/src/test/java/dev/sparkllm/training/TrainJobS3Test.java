@@ -3,11 +3,11 @@ package dev.sparkllm.training;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.core.testing.LocalSpark;
 import dev.sparkllm.core.testing.S3ProxyServer;
 import java.nio.file.Path;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileUtil;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,12 +20,7 @@ class TrainJobS3Test {
 
   @BeforeAll
   static void start() throws Exception {
-    TrainJobTest.spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
+    TrainJobTest.spark = LocalSpark.start();
     s3 = S3ProxyServer.start(tmp, "bucket");
     s3.configure(TrainJobTest.spark);
   }

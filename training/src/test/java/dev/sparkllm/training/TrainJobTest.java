@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.testing.LocalSpark;
 import dev.sparkllm.training.testing.TinyTraining;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
@@ -33,12 +34,7 @@ class TrainJobTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
+    spark = LocalSpark.start();
     data = shared.resolve("data").toString();
     // A 12-token "sentence" repeated: rows start at every offset, so the next token is always
     // determined by the context and a working model drives the loss to ~0.

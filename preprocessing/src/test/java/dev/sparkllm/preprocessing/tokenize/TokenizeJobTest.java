@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Hashing;
 import dev.sparkllm.core.Json;
+import dev.sparkllm.core.testing.LocalSpark;
 import dev.sparkllm.preprocessing.tokenizer.TokenEncoder;
 import dev.sparkllm.preprocessing.tokenizer.TrainTokenizerJob;
 import java.nio.charset.StandardCharsets;
@@ -65,12 +66,7 @@ class TokenizeJobTest {
 
   @BeforeAll
   static void setUp() {
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
+    spark = LocalSpark.start();
     input = tmp.resolve("pre").toString();
     writeDocs(input, 1);
     tokenizerDir = tmp.resolve("tok").toString();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.core.testing.LocalSpark;
 import dev.sparkllm.core.testing.S3ProxyServer;
 import dev.sparkllm.preprocessing.tokenizer.TrainTokenizerJob;
 import java.nio.file.Path;
@@ -27,12 +28,7 @@ class TokenizeS3Test {
   @BeforeAll
   static void setUp() throws Exception {
     s3 = S3ProxyServer.start(tmp, "bucket");
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate();
+    spark = LocalSpark.start();
     s3.configure(spark);
   }
 
