@@ -29,8 +29,21 @@ public final class Storage {
   private Storage() {}
 
   /**
+   * Code that runs inside Spark tasks on an executor JVM (training replicas) has no session there,
+   * so it installs the driver's Hadoop configuration shipped with the task: s3a endpoints and
+   * credential providers set on the driver (spark.hadoop.*, or at run time) then hold on executors
+   * too, where a bare {@code new Configuration()} would silently talk to the default AWS endpoint.
+   * Without a session only; in local mode the driver's session is used as before.
+   */
+  public static synchronized void installTaskConfiguration(Configuration conf) {
+    if (SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty()) {
+      standalone = conf;
+    }
+  }
+
+  /**
    * The active Spark session's Hadoop configuration, or outside Spark (drivers' helpers, tools,
-   * tests) one process-wide configuration.
+   * tests, executors) one process-wide configuration.
    */
   public static Configuration hadoopConf() {
     Option<SparkSession> active = SparkSession.getActiveSession();

@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.Storage;
 import dev.sparkllm.training.distributed.GradientClient;
 import dev.sparkllm.training.distributed.GradientServer;
 import java.io.IOException;
@@ -18,13 +19,16 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.collection.Iterator;
 import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 import scala.runtime.AbstractFunction1;
 
@@ -59,6 +63,15 @@ public final class DistributedTrainJob {
       throw new SparkLlmException(
           "training.distributed.wire_dtype must be fp32 or bf16, got '" + wire + "'");
     }
+    if (config.getString("training.device").equals("gpu")
+        && conf.getOption("spark.task.resource.gpu.amount").isEmpty()) {
+      // Checked here too (the replicas check their own resources) because a failing barrier stage
+      // is retried: each replica would hit the same wall spark.stage.maxConsecutiveAttempts times.
+      throw new SparkLlmException(
+          "training.device=gpu but spark.task.resource.gpu.amount is not set, so Spark gives the"
+              + " replicas no GPU; set spark.executor.resource.gpu.amount=1,"
+              + " spark.task.resource.gpu.amount=1 and a discovery script, or training.device=cpu");
+    }
     Duration timeout = Duration.ofMillis((long) (dist.getDouble("timeout_s") * 1000));
     TrainJob.Prepared prepared = TrainJob.prepare(config, data, output, resume);
     String host = conf.get("spark.driver.host", "localhost");
@@ -71,6 +84,7 @@ public final class DistributedTrainJob {
           wire);
       Replica task =
           new Replica(
+              new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()),
               config,
               prepared,
               output,
@@ -89,13 +103,20 @@ public final class DistributedTrainJob {
       spark.sparkContext().setJobDescription("train: " + replicas + " replicas");
       List<String> results;
       try {
-        Object collected =
-            jsc.parallelize(ranks, replicas)
-                .rdd()
-                .barrier()
-                .mapPartitions(task, false, ClassTag$.MODULE$.apply(String.class))
+        ClassTag<String> tag = ClassTag$.MODULE$.apply(String.class);
+        // The shuffle after the barrier stage is what makes it retryable: Spark re-runs a failed
+        // barrier ShuffleMapStage (spark.stage.maxConsecutiveAttempts times) but aborts the job
+        // when a barrier ResultStage fails ("Could not recover from a failed barrier
+        // ResultStage"). The replicas' results are a few bytes, so the shuffle costs nothing.
+        results =
+            new JavaRDD<>(
+                    jsc.parallelize(ranks, replicas)
+                        .rdd()
+                        .barrier()
+                        .mapPartitions(task, false, tag),
+                    tag)
+                .repartition(1)
                 .collect();
-        results = List.of((String[]) collected);
       } catch (Exception e) {
         if (server.failure() != null) {
           throw new SparkLlmException(server.failure(), e);
@@ -166,6 +187,7 @@ public final class DistributedTrainJob {
   /** The body of each barrier task: one replica. */
   static final class Replica extends AbstractFunction1<Iterator<Integer>, Iterator<String>>
       implements Serializable {
+    private final SerializableConfiguration hadoopConf;
     private final Config config;
     private final TrainJob.Prepared prepared;
     private final String output;
@@ -178,6 +200,7 @@ public final class DistributedTrainJob {
     private final int checksumInterval;
 
     Replica(
+        SerializableConfiguration hadoopConf,
         Config config,
         TrainJob.Prepared prepared,
         String output,
@@ -188,6 +211,7 @@ public final class DistributedTrainJob {
         String wire,
         long timeoutMs,
         int checksumInterval) {
+      this.hadoopConf = hadoopConf;
       this.config = config;
       this.prepared = prepared;
       this.output = output;
@@ -202,10 +226,12 @@ public final class DistributedTrainJob {
 
     @Override
     public Iterator<String> apply(Iterator<Integer> ignored) {
+      Storage.installTaskConfiguration(hadoopConf.value());
       BarrierTaskContext ctx = BarrierTaskContext.get();
       int rank = ctx.partitionId();
       int attempt = ctx.stageAttemptNumber();
-      Device device = device(ctx, prepared.options(), rank);
+      Device device =
+          device(CollectionConverters.asJava(ctx.resources()), prepared.options(), rank);
       // A retried stage continues from the last checkpoint written by the failed attempt.
       String latest = Checkpoints.latest(output);
       boolean fromCheckpoint = latest != null && (resume || attempt > 0);
@@ -217,6 +243,7 @@ public final class DistributedTrainJob {
         TrainJob.TrainResult r =
             new TrainJob.Loop(trainer, prepared, output, config.hash(), exchange)
                 .run(fromCheckpoint ? Checkpoints.load(latest) : null);
+        client.finish();
         String json = rank == 0 ? Json.MAPPER.writeValueAsString(r) : "";
         return CollectionConverters.asScala(List.of(json).iterator());
       } catch (IOException e) {
@@ -224,19 +251,21 @@ public final class DistributedTrainJob {
       }
     }
 
-    static Device device(BarrierTaskContext ctx, TrainingOptions o, int rank) {
-      scala.Option<ResourceInformation> gpu = ctx.resources().get("gpu");
-      if (gpu.isDefined() && gpu.get().addresses().length > 0) {
+    /** The replica's device from its task's resources (Spark's "gpu" addresses), else CPU. */
+    static Device device(Map<String, ResourceInformation> resources, TrainingOptions o, int rank) {
+      ResourceInformation gpu = resources.get("gpu");
+      if (gpu != null && gpu.addresses().length > 0) {
+        String address = gpu.addresses()[0].trim();
         if (Engine.getInstance().getGpuCount() == 0) {
           throw new SparkLlmException(
               "rank "
                   + rank
                   + " was given GPU "
-                  + gpu.get().addresses()[0]
+                  + address
                   + " by Spark but PyTorch sees no CUDA device; ship pytorch-native-cu128 or set"
                   + " PYTORCH_LIBRARY_PATH on the executors");
         }
-        return Device.gpu(Integer.parseInt(gpu.get().addresses()[0].trim()));
+        return Device.gpu(Integer.parseInt(address));
       }
       if (o.device().equals("gpu")) {
         throw new SparkLlmException(

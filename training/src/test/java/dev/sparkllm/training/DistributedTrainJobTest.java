@@ -12,6 +12,8 @@ import dev.sparkllm.core.testing.LocalSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -166,6 +168,24 @@ class DistributedTrainJobTest {
                     false,
                     2))
         .isInstanceOf(SparkLlmException.class)
-        .hasMessageContaining("training.device=gpu but Spark gave rank");
+        .hasMessageContaining("training.device=gpu but spark.task.resource.gpu.amount is not set");
+  }
+
+  @Test
+  void replicaWithoutTheGpuSparkPromisedIsAClearError() {
+    // The replica-side check, for when the confs are set but a task still lands without a GPU.
+    TrainingOptions gpu =
+        TrainingOptions.fromConfig(config("training.device=gpu").section("training"));
+    assertThatThrownBy(() -> DistributedTrainJob.Replica.device(Map.of(), gpu, 3))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageContaining("training.device=gpu but Spark gave rank 3 no GPU");
+    // A GPU address from Spark on a machine whose PyTorch has no CUDA (CPU natives shipped).
+    TrainingOptions auto = TrainingOptions.fromConfig(config().section("training"));
+    Map<String, ResourceInformation> given =
+        Map.of("gpu", new ResourceInformation("gpu", new String[] {"1"}));
+    assertThatThrownBy(() -> DistributedTrainJob.Replica.device(given, auto, 0))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageContaining("rank 0 was given GPU 1 by Spark but PyTorch sees no CUDA device");
+    assertThat(DistributedTrainJob.Replica.device(Map.of(), auto, 0)).isNull(); // auto: CPU here
   }
 }

@@ -127,6 +127,18 @@ public final class GradientClient implements AutoCloseable {
         e);
   }
 
+  /**
+   * Tells the service this rank is done, so closing the connection is not taken for a lost replica.
+   * Call only after the last step; a rank that closes without it fails the others at once.
+   */
+  public void finish() {
+    try {
+      bytesSent += Wire.write(out, Wire.BYE, rank, -1, Wire.TEXT, 0, new byte[0]);
+    } catch (IOException e) {
+      // The service is gone; training is over anyway.
+    }
+  }
+
   @Override
   public void close() {
     try {

@@ -33,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * <p>Connections say hello with the barrier stage's attempt number: a newer attempt (Spark retried
  * the stage) drops the old connections and pending rounds, so one server outlives retries; frames
  * from an older attempt, or for a step already averaged, are rejected.
+ *
+ * <p>A rank whose connection ends without a goodbye (its executor JVM died, or the replica threw)
+ * fails every other rank of that attempt at once, naming it: they would otherwise sit in a socket
+ * read until the timeout while still holding the task slots the retried stage needs.
  */
 public final class GradientServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GradientServer.class);
@@ -49,6 +53,9 @@ public final class GradientServer implements AutoCloseable {
   private final AtomicLong bytesOut = new AtomicLong();
   private int attempt = -1;
   private long lastAveraged = -1;
+  private long latestStep = -1;
+  private boolean[] finished;
+  private String lost;
   private volatile String failure;
   private volatile boolean closed;
 
@@ -59,6 +66,7 @@ public final class GradientServer implements AutoCloseable {
     this.world = world;
     this.timeoutMs = timeout.toMillis();
     this.conns = new Conn[world];
+    this.finished = new boolean[world];
     this.socket = new ServerSocket();
     socket.setReuseAddress(true);
     socket.bind(new InetSocketAddress(InetAddress.getByName(bindHost), port), 64);
@@ -191,7 +199,7 @@ public final class GradientServer implements AutoCloseable {
         Wire.Frame f = Wire.read(in);
         bytesIn.addAndGet(f.bytes());
         if (!handle(conn, f)) {
-          return;
+          break;
         }
       }
     } catch (IOException e) {
@@ -201,6 +209,42 @@ public final class GradientServer implements AutoCloseable {
             conn == null ? "?" : conn.rank,
             e.toString());
       }
+    }
+    if (conn != null) {
+      connectionEnded(conn);
+    }
+  }
+
+  /** Fails the other ranks of the current attempt when {@code conn} ended without a goodbye. */
+  private void connectionEnded(Conn conn) {
+    List<Conn> targets;
+    String msg;
+    synchronized (this) {
+      if (closed
+          || conn.attempt != attempt
+          || conns[conn.rank] != conn
+          || finished[conn.rank]
+          || lost != null) {
+        return;
+      }
+      conns[conn.rank] = null;
+      msg =
+          "rank "
+              + conn.rank
+              + " disconnected from the gradient service "
+              + (latestStep < 0 ? "before its first step" : "during step " + latestStep)
+              + " without finishing (its executor was lost or the replica failed: see that"
+              + " executor's log); the barrier stage fails and a retry resumes from"
+              + " checkpoints/latest";
+      lost = msg;
+      failure = failure == null ? msg : failure;
+      cancel(gradRounds);
+      cancel(sumRounds);
+      targets = current();
+    }
+    LOG.error("gradient server: {}", msg);
+    for (Conn c : targets) {
+      c.sendText(Wire.ERROR, -1, msg);
     }
   }
 
@@ -250,6 +294,9 @@ public final class GradientServer implements AutoCloseable {
         cancel(sumRounds);
         attempt = a;
         lastAveraged = -1;
+        latestStep = -1;
+        finished = new boolean[world];
+        lost = null;
         failure = null;
         LOG.info("gradient server: stage attempt {} connecting", a);
       } else if (conns[hello.rank()] != null) {
@@ -295,6 +342,10 @@ public final class GradientServer implements AutoCloseable {
             "frame claims rank " + f.rank() + " on the connection of rank " + conn.rank);
         return false;
       }
+      if (f.kind() == Wire.BYE) {
+        finished[conn.rank] = true;
+        return false;
+      }
       boolean checksum = f.kind() == Wire.CHECKSUM;
       if (!checksum && f.kind() != Wire.GRADS) {
         conn.sendText(Wire.ERROR, f.step(), "unexpected frame kind " + f.kind());
@@ -313,6 +364,11 @@ public final class GradientServer implements AutoCloseable {
                 + " is already averaged)");
         return false;
       }
+      if (lost != null) {
+        conn.sendText(Wire.ERROR, f.step(), lost);
+        return false;
+      }
+      latestStep = Math.max(latestStep, f.step());
       Map<Long, Round> rounds = checksum ? sumRounds : gradRounds;
       Round round = rounds.get(f.step());
       if (round == null) {

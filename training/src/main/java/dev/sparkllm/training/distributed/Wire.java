@@ -25,6 +25,9 @@ final class Wire {
   static final byte OK = 4;
   static final byte ERROR = 5;
 
+  /** A rank finished training and closes its connection on purpose. */
+  static final byte BYE = 6;
+
   /** Payload types. */
   static final byte FP32 = 0;
 

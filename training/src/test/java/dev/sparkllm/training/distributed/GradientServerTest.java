@@ -52,7 +52,9 @@ class GradientServerTest {
                 try (GradientClient c = client(s, r, 3, 0, "fp32")) {
                   float[] a = c.average(0, in[r]);
                   float[] b = c.average(1, new float[] {r, r, r, r});
-                  return new Object[] {a, b, c.bytesSent(), c.bytesReceived()};
+                  Object[] result = {a, b, c.bytesSent(), c.bytesReceived()};
+                  c.finish();
+                  return result;
                 }
               });
       for (Object[] g : got) {
@@ -68,9 +70,41 @@ class GradientServerTest {
         assertThat((long) g[2]).isEqualTo(frames);
         assertThat((long) g[3]).isEqualTo(frames);
       }
-      assertThat(s.bytesReceived()).isEqualTo(3 * (3L * Wire.HEADER_BYTES + 32));
+      // The goodbyes arrive asynchronously: wait for them (each one header), then count exactly.
+      long expectedIn = 3 * (4L * Wire.HEADER_BYTES + 32);
+      awaitUntil(() -> s.bytesReceived() >= expectedIn);
+      assertThat(s.bytesReceived()).isEqualTo(expectedIn);
       assertThat(s.bytesSent()).isEqualTo(3 * (3L * Wire.HEADER_BYTES + 32));
+      // Ranks that said goodbye closed on purpose: no failure.
       assertThat(s.failure()).isNull();
+    }
+  }
+
+  static void awaitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+  }
+
+  @Test
+  void rankThatDisconnectsWithoutGoodbyeFailsTheOthersAtOnce() throws Exception {
+    // A timeout far beyond the test's run: only the disconnect can end rank 0's wait.
+    try (GradientServer s = new GradientServer("127.0.0.1", 0, 3, Duration.ofMinutes(10));
+        GradientClient c0 = client(s, 0, 3, 0, "fp32");
+        GradientClient c2 = client(s, 2, 3, 0, "fp32")) {
+      GradientClient c1 = client(s, 1, 3, 0, "fp32");
+      Future<?> waiting = POOL.submit(() -> c0.average(7, new float[] {1f}));
+      awaitUntil(() -> s.bytesReceived() >= 4L * Wire.HEADER_BYTES + 4);
+      c1.close(); // as when its executor JVM is killed: no goodbye
+      assertThatThrownBy(waiting::get)
+          .hasMessageContaining("rank 1 disconnected from the gradient service during step 7")
+          .hasMessageContaining("checkpoints/latest");
+      // A rank arriving after the loss is told at once too, not left to time out.
+      assertThatThrownBy(() -> c2.average(7, new float[] {1f}))
+          .isInstanceOf(SparkLlmException.class)
+          .hasMessageContaining("rank 1 disconnected");
+      assertThat(s.failure()).contains("rank 1 disconnected");
     }
   }
 
