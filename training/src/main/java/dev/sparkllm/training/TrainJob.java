@@ -184,7 +184,11 @@ public final class TrainJob {
       if (from != null) {
         JsonNode s = from.state();
         checkResumable(from);
-        Checkpoints.restore(from, trainer);
+        trainer.locked(
+            () -> {
+              Checkpoints.restore(from, trainer);
+              return null;
+            });
         step = s.get("step").asLong();
         JsonNode d = s.get("data_position");
         pos =
@@ -293,8 +297,9 @@ public final class TrainJob {
             last || stopped || (o.checkpointInterval() > 0 && step % o.checkpointInterval() == 0);
         if (ckpt && writer) {
           writeMetrics();
+          Map<String, Object> state = state(step, train.position());
           checkpoint =
-              Checkpoints.save(output, trainer, state(step, train.position()), o.keepCheckpoints());
+              trainer.locked(() -> Checkpoints.save(output, trainer, state, o.keepCheckpoints()));
         }
       }
       if (console != null) {

@@ -139,6 +139,15 @@ public final class GradientClient implements AutoCloseable {
     }
   }
 
+  /** Tells the service why this rank gives up, so the others fail with the reason at once. */
+  public void abort(String reason) {
+    try {
+      bytesSent += Wire.writeText(out, Wire.ERROR, rank, -1, reason == null ? "" : reason);
+    } catch (IOException e) {
+      // The service is gone; the task fails anyway.
+    }
+  }
+
   @Override
   public void close() {
     try {

@@ -198,6 +198,12 @@ public final class GradientServer implements AutoCloseable {
       while (!closed) {
         Wire.Frame f = Wire.read(in);
         bytesIn.addAndGet(f.bytes());
+        if (f.kind() == Wire.ERROR) {
+          // The replica failed on its own (e.g. a NaN gradient norm): its reason, not "lost", is
+          // what the other ranks and the driver report.
+          failAttempt(conn, "rank " + conn.rank + " failed" + atStep() + ": " + f.text());
+          break;
+        }
         if (!handle(conn, f)) {
           break;
         }
@@ -217,8 +223,24 @@ public final class GradientServer implements AutoCloseable {
 
   /** Fails the other ranks of the current attempt when {@code conn} ended without a goodbye. */
   private void connectionEnded(Conn conn) {
+    failAttempt(
+        conn,
+        "rank "
+            + conn.rank
+            + " disconnected from the gradient service"
+            + atStep()
+            + " without finishing (its executor was lost or the replica failed: see that"
+            + " executor's log); the barrier stage fails and a retry resumes from"
+            + " checkpoints/latest");
+  }
+
+  private synchronized String atStep() {
+    return latestStep < 0 ? " before the first step" : " during step " + latestStep;
+  }
+
+  /** Tells every other rank of {@code conn}'s attempt that it is over, and why (once). */
+  private void failAttempt(Conn conn, String msg) {
     List<Conn> targets;
-    String msg;
     synchronized (this) {
       if (closed
           || conn.attempt != attempt
@@ -228,14 +250,6 @@ public final class GradientServer implements AutoCloseable {
         return;
       }
       conns[conn.rank] = null;
-      msg =
-          "rank "
-              + conn.rank
-              + " disconnected from the gradient service "
-              + (latestStep < 0 ? "before its first step" : "during step " + latestStep)
-              + " without finishing (its executor was lost or the replica failed: see that"
-              + " executor's log); the barrier stage fails and a retry resumes from"
-              + " checkpoints/latest";
       lost = msg;
       failure = failure == null ? msg : failure;
       cancel(gradRounds);
@@ -412,6 +426,8 @@ public final class GradientServer implements AutoCloseable {
       }
       if (error != null) {
         failure = failure == null ? error : failure;
+        // The attempt is over: ranks closing after this error are not news.
+        lost = lost == null ? error : lost;
         kind = Wire.ERROR;
         payload = error.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         count = payload.length;
@@ -498,6 +514,7 @@ public final class GradientServer implements AutoCloseable {
               timeoutMs / 1000.0,
               round.missing());
       failure = failure == null ? msg : failure;
+      lost = lost == null ? msg : lost;
       targets = current();
     }
     LOG.error("gradient server: {}", msg);

@@ -109,6 +109,21 @@ class GradientServerTest {
   }
 
   @Test
+  void rankThatFailsReportsItsReasonToTheOthers() throws Exception {
+    try (GradientServer s = new GradientServer("127.0.0.1", 0, 2, Duration.ofMinutes(10));
+        GradientClient c0 = client(s, 0, 2, 0, "fp32");
+        GradientClient c1 = client(s, 1, 2, 0, "fp32")) {
+      Future<?> waiting = POOL.submit(() -> c0.average(3, new float[] {1f}));
+      awaitUntil(() -> s.bytesReceived() >= 3L * Wire.HEADER_BYTES + 4);
+      c1.abort("gradient norm is NaN at step 3");
+      assertThatThrownBy(waiting::get)
+          .hasMessageContaining("rank 1 failed during step 3: gradient norm is NaN at step 3");
+      assertThat(s.failure())
+          .isEqualTo("rank 1 failed during step 3: gradient norm is NaN at step 3");
+    }
+  }
+
+  @Test
   void bf16RoundsToNearestEven() {
     // 1 + 2^-8 lies exactly between two bf16 values: ties go to the even mantissa (1.0).
     assertThat(Wire.fromBf16(Wire.toBf16(1f + 0x1p-8f))).isEqualTo(1f);
