@@ -120,7 +120,7 @@ class DeployFilesTest {
   }
 
   @Test
-  void yarnTrainDryRunWithGpu() throws Exception {
+  void yarnSingleReplicaTrainPutsTheGpuOnTheDriver() throws Exception {
     Result r =
         submit(
             "submit-yarn.sh",
@@ -139,13 +139,6 @@ class DeployFilesTest {
         .contains("--deploy-mode cluster \\")
         .contains("--class dev.sparkllm.jobs.SparkLlm \\\n  " + JAR + " \\\n  train \\\n")
         .contains("--data s3a://bucket/tokens \\\n  --output s3a://bucket/run\n")
-        .contains("--conf spark.dynamicAllocation.enabled=false")
-        .contains("--conf spark.speculation=false")
-        .contains("--conf spark.driver.resource.gpu.amount=1")
-        .contains("--conf spark.driver.resource.gpu.discoveryScript=./getGpusResources.sh")
-        .contains("--conf spark.executor.resource.gpu.amount=1")
-        .contains("--conf spark.executor.resource.gpu.discoveryScript=./getGpusResources.sh")
-        .contains("--conf spark.task.resource.gpu.amount=1")
         .contains("--files " + DEPLOY.resolve("gpu/getGpusResources.sh"))
         .contains("--conf spark.driver.extraJavaOptions=-Dai.djl.offline=true")
         .contains("--conf spark.executor.extraJavaOptions=-Dai.djl.offline=true")
@@ -160,12 +153,172 @@ class DeployFilesTest {
                 + "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider")
         .contains("--properties-file")
         .contains("--load-spark-defaults")
+        .doesNotContain("--replicas")
         .doesNotContain(SECRET)
         .doesNotContain("AKIATEST");
+    // The single replica trains on the driver: its GPU, none wasted on executors.
+    assertThat(confs(r.out))
+        .containsEntry("spark.dynamicAllocation.enabled", "false")
+        .containsEntry("spark.speculation", "false")
+        .containsEntry("spark.driver.resource.gpu.amount", "1")
+        .containsEntry("spark.driver.resource.gpu.discoveryScript", "./getGpusResources.sh")
+        .containsEntry("spark.executor.instances", "2")
+        .doesNotContainKeys(
+            "spark.executor.resource.gpu.amount",
+            "spark.task.resource.gpu.amount",
+            "spark.task.cpus",
+            "spark.stage.maxConsecutiveAttempts");
     assertThat(r.err)
         .contains("spark.executorEnv.AWS_SECRET_ACCESS_KEY")
         .doesNotContain(SECRET)
         .doesNotContain("AKIATEST");
+  }
+
+  @Test
+  void yarnDistributedTrainAsksForOneGpuExecutorPerReplica() throws Exception {
+    Result r =
+        submit(
+            "submit-yarn.sh",
+            Map.of("SPARK_LLM_EXECUTOR_CORES", "8", "SPARK_LLM_MAX_ATTEMPTS", "6"),
+            "--dry-run",
+            "--gpu",
+            "train",
+            "--data",
+            "s3a://bucket/tokens",
+            "--output",
+            "s3a://bucket/run",
+            "--replicas",
+            "4");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(occurrences(r.out, "--class ")).isEqualTo(1);
+    assertThat(occurrences(r.out, JAR)).isEqualTo(1);
+    assertThat(r.out)
+        .contains("--master yarn \\")
+        .contains("--files " + DEPLOY.resolve("gpu/getGpusResources.sh"))
+        .contains("--class dev.sparkllm.jobs.SparkLlm \\\n  " + JAR + " \\\n  train \\\n")
+        // Passed through once, unchanged, as the job's own option.
+        .endsWith("--output s3a://bucket/run \\\n  --replicas 4\n")
+        .doesNotContain("--num-executors")
+        .doesNotContain("spark.driver.resource.gpu")
+        .doesNotContain(SECRET);
+    assertThat(occurrences(r.out, "--replicas")).isEqualTo(1);
+    assertThat(confs(r.out))
+        .containsEntry("spark.executor.instances", "4")
+        // One task slot per executor, so one replica per executor and GPU.
+        .containsEntry("spark.executor.cores", "8")
+        .containsEntry("spark.task.cpus", "8")
+        .containsEntry("spark.executor.resource.gpu.amount", "1")
+        .containsEntry("spark.task.resource.gpu.amount", "1")
+        .containsEntry("spark.executor.resource.gpu.discoveryScript", "./getGpusResources.sh")
+        .containsEntry("spark.dynamicAllocation.enabled", "false")
+        .containsEntry("spark.speculation", "false")
+        .containsEntry("spark.stage.maxConsecutiveAttempts", "6")
+        .containsEntry("spark.task.maxFailures", "4")
+        .containsEntry("spark.scheduler.minRegisteredResourcesRatio", "1.0")
+        .containsEntry("spark.driver.extraJavaOptions", "-Dai.djl.offline=true")
+        .doesNotContainKeys(
+            "spark.driver.resource.gpu.amount", "spark.executor.resource.gpu.vendor");
+  }
+
+  @Test
+  void scriptReplicasArePassedToTheJobAndMustAgreeWithIt() throws Exception {
+    Result train =
+        submit("submit-yarn.sh", Map.of(), "--dry-run", "--replicas", "2", "train", "--data", "d");
+    assertThat(train.exit).as(train.err).isZero();
+    assertThat(train.out).endsWith("train \\\n  --data d \\\n  --replicas 2\n");
+    assertThat(confs(train.out))
+        .containsEntry("spark.executor.instances", "2")
+        .containsEntry("spark.task.cpus", "2")
+        .doesNotContainKey("spark.executor.resource.gpu.amount");
+
+    // --set beats --replicas in the job, so it sizes the executors too.
+    Result set =
+        submit(
+            "submit-yarn.sh",
+            Map.of(),
+            "--dry-run",
+            "train",
+            "--replicas",
+            "2",
+            "--set",
+            "training.distributed.replicas=3");
+    assertThat(set.exit).as(set.err).isZero();
+    assertThat(confs(set.out)).containsEntry("spark.executor.instances", "3");
+
+    Result clash =
+        submit("submit-yarn.sh", Map.of(), "--dry-run", "--replicas", "3", "train", "--replicas=2");
+    assertThat(clash.exit).isEqualTo(2);
+    assertThat(clash.err).contains("--replicas 3 disagrees with the job's own replica count 2");
+    Result zero = submit("submit-yarn.sh", Map.of(), "--dry-run", "--replicas", "0", "train");
+    assertThat(zero.exit).isEqualTo(2);
+    assertThat(zero.err).contains("--replicas needs a count of 1 or more");
+    Result notTrain =
+        submit("submit-yarn.sh", Map.of(), "--dry-run", "--replicas", "2", "tokenize");
+    assertThat(notTrain.exit).isEqualTo(2);
+    assertThat(notTrain.err).contains("--replicas applies to train and pipeline, not tokenize");
+    Result twoGpus =
+        submit(
+            "submit-yarn.sh",
+            Map.of("SPARK_LLM_EXECUTOR_GPUS", "2"),
+            "--dry-run",
+            "--gpu",
+            "train",
+            "--replicas",
+            "2");
+    assertThat(twoGpus.exit).isEqualTo(2);
+    assertThat(twoGpus.err).contains("unset SPARK_LLM_EXECUTOR_GPUS");
+  }
+
+  @Test
+  void pipelineWithReplicasSetsTheConfigKeyAndGpuExecutors() throws Exception {
+    Result r =
+        submit(
+            "submit-yarn.sh",
+            Map.of(),
+            "--dry-run",
+            "--gpu",
+            "--replicas",
+            "4",
+            "pipeline",
+            "--input",
+            "s3a://b/raw",
+            "--output",
+            "s3a://b/p");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out)
+        .contains("--class dev.sparkllm.jobs.SparkLlm \\\n  " + JAR + " \\\n  pipeline \\\n")
+        // pipeline has no --replicas option: the config key it reads.
+        .endsWith("--output s3a://b/p \\\n  --set training.distributed.replicas=4\n")
+        .doesNotContain("--replicas")
+        .doesNotContain("spark.driver.resource.gpu");
+    assertThat(confs(r.out))
+        .containsEntry("spark.executor.instances", "4")
+        .containsEntry("spark.executor.resource.gpu.amount", "1")
+        .containsEntry("spark.task.resource.gpu.amount", "1")
+        .containsEntry("spark.dynamicAllocation.enabled", "false")
+        .containsEntry("spark.speculation", "false")
+        .containsEntry("spark.stage.maxConsecutiveAttempts", "4");
+  }
+
+  @Test
+  void localLibtorchReachesDriverAndExecutorsWithVersionAndFlavour() throws Exception {
+    Result r =
+        submit(
+            "submit-yarn.sh",
+            Map.of("PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib"),
+            "--dry-run",
+            "--gpu",
+            "train",
+            "--replicas",
+            "2");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(confs(r.out))
+        .containsEntry("spark.yarn.appMasterEnv.PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib")
+        .containsEntry("spark.executorEnv.PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib")
+        .containsEntry("spark.executorEnv.PYTORCH_VERSION", "2.7.1")
+        .containsEntry("spark.executorEnv.PYTORCH_FLAVOR", "cu128");
+    Result none = submit("submit-yarn.sh", Map.of(), "--dry-run", "--gpu", "train");
+    assertThat(none.out).doesNotContain("PYTORCH_");
   }
 
   @Test
@@ -194,7 +347,7 @@ class DeployFilesTest {
   }
 
   @Test
-  void k8sTrainDryRunWithGpuAndSecretReferences() throws Exception {
+  void k8sDistributedTrainDryRunWithGpuExecutorsAndSecretReferences() throws Exception {
     Result r =
         submit(
             "submit-k8s.sh",
@@ -210,30 +363,59 @@ class DeployFilesTest {
             "--data",
             "s3a://b/tokens",
             "--output",
-            "s3a://b/run");
+            "s3a://b/run",
+            "--replicas",
+            "4");
     assertThat(r.exit).as(r.err).isZero();
+    assertThat(occurrences(r.out, "--class ")).isEqualTo(1);
     assertThat(r.out)
         .contains("--master k8s://https://k8s.test:6443")
-        .contains("--conf spark.kubernetes.container.image=registry.test/spark-llm:1")
-        .contains("--conf spark.kubernetes.namespace=ml")
-        .contains("--conf spark.kubernetes.authenticate.driver.serviceAccountName=spark-llm")
         .contains("--class dev.sparkllm.jobs.SparkLlm \\\n  " + JAR + " \\\n  train \\\n")
-        .contains(
-            "--conf spark.kubernetes.driver.secretKeyRef.AWS_SECRET_ACCESS_KEY="
-                + "s3-keys:AWS_SECRET_ACCESS_KEY")
-        .contains(
-            "--conf spark.kubernetes.executor.secretKeyRef.AWS_ACCESS_KEY_ID="
-                + "s3-keys:AWS_ACCESS_KEY_ID")
-        .contains("--conf spark.hadoop.fs.s3a.endpoint=http://minio.ml:9000")
-        .contains("--conf spark.dynamicAllocation.enabled=false")
-        .contains("--conf spark.driver.resource.gpu.amount=1")
-        .contains("--conf spark.driver.resource.gpu.vendor=nvidia.com")
-        .contains(
-            "--conf spark.driver.resource.gpu.discoveryScript="
-                + "/opt/spark-llm/gpu/getGpusResources.sh")
-        .contains("--conf spark.executor.resource.gpu.vendor=nvidia.com")
-        .contains("--conf spark.task.resource.gpu.amount=1")
+        .endsWith("--output s3a://b/run \\\n  --replicas 4\n")
+        .doesNotContain("spark.driver.resource.gpu")
         .doesNotContain(SECRET);
+    assertThat(confs(r.out))
+        .containsEntry("spark.kubernetes.container.image", "registry.test/spark-llm:1")
+        .containsEntry("spark.kubernetes.namespace", "ml")
+        .containsEntry("spark.kubernetes.authenticate.driver.serviceAccountName", "spark-llm")
+        .containsEntry(
+            "spark.kubernetes.driver.secretKeyRef.AWS_SECRET_ACCESS_KEY",
+            "s3-keys:AWS_SECRET_ACCESS_KEY")
+        .containsEntry(
+            "spark.kubernetes.executor.secretKeyRef.AWS_ACCESS_KEY_ID", "s3-keys:AWS_ACCESS_KEY_ID")
+        .containsEntry("spark.hadoop.fs.s3a.endpoint", "http://minio.ml:9000")
+        .containsEntry("spark.executor.instances", "4")
+        .containsEntry("spark.executor.cores", "2")
+        .containsEntry("spark.task.cpus", "2")
+        .containsEntry("spark.executor.resource.gpu.amount", "1")
+        .containsEntry("spark.executor.resource.gpu.vendor", "nvidia.com")
+        .containsEntry(
+            "spark.executor.resource.gpu.discoveryScript", "/opt/spark-llm/gpu/getGpusResources.sh")
+        .containsEntry("spark.task.resource.gpu.amount", "1")
+        .containsEntry("spark.dynamicAllocation.enabled", "false")
+        .containsEntry("spark.speculation", "false")
+        .containsEntry("spark.stage.maxConsecutiveAttempts", "4")
+        .doesNotContainKeys("spark.driver.resource.gpu.amount", "spark.driver.resource.gpu.vendor");
+  }
+
+  @Test
+  void k8sSingleReplicaTrainGivesTheDriverPodTheGpu() throws Exception {
+    Result r =
+        submit(
+            "submit-k8s.sh",
+            Map.of("K8S_API", "https://k8s.test:6443"),
+            "--dry-run",
+            "--gpu",
+            "train",
+            "--data",
+            "s3a://b/tokens");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(confs(r.out))
+        .containsEntry("spark.driver.resource.gpu.amount", "1")
+        .containsEntry("spark.driver.resource.gpu.vendor", "nvidia.com")
+        .containsEntry(
+            "spark.driver.resource.gpu.discoveryScript", "/opt/spark-llm/gpu/getGpusResources.sh")
+        .doesNotContainKeys("spark.executor.resource.gpu.amount", "spark.task.resource.gpu.amount");
   }
 
   @Test
@@ -289,6 +471,33 @@ class DeployFilesTest {
                 DEPLOY.resolve("gpu/getGpusResources.sh").toString()),
             Map.of());
     assertThat(r.exit).as(r.out + r.err).isZero();
+  }
+
+  /** The --conf entries of a dry run; a key given twice fails (the last would silently win). */
+  private static Map<String, String> confs(String dryRun) {
+    Map<String, String> confs = new java.util.LinkedHashMap<>();
+    for (String line : dryRun.split("\n")) {
+      String l = line.strip();
+      if (l.endsWith("\\")) {
+        l = l.substring(0, l.length() - 1).strip();
+      }
+      if (l.startsWith("--conf ")) {
+        String kv = l.substring("--conf ".length());
+        int eq = kv.indexOf('=');
+        assertThat(confs.put(kv.substring(0, eq), kv.substring(eq + 1)))
+            .as("--conf %s given twice", kv.substring(0, eq))
+            .isNull();
+      }
+    }
+    return confs;
+  }
+
+  private static int occurrences(String text, String part) {
+    int n = 0;
+    for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length())) {
+      n++;
+    }
+    return n;
   }
 
   private static List<String> envNames(JsonNode role) {
@@ -352,6 +561,14 @@ class DeployFilesTest {
             "SPARK_LLM_EXTRA_JARS",
             "SPARK_LLM_QUEUE",
             "SPARK_LLM_EXECUTOR_GPUS",
+            "SPARK_LLM_NUM_EXECUTORS",
+            "SPARK_LLM_EXECUTOR_CORES",
+            "SPARK_LLM_EXECUTOR_MEMORY",
+            "SPARK_LLM_DRIVER_MEMORY",
+            "SPARK_LLM_APP_NAME",
+            "SPARK_LLM_MAX_ATTEMPTS",
+            "SPARK_LLM_TASK_MAX_FAILURES",
+            "SPARK_LLM_EXECUTOR_WAIT",
             "PYTORCH_LIBRARY_PATH",
             "PYTORCH_VERSION",
             "PYTORCH_FLAVOR",
