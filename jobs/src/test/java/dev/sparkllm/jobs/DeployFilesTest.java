@@ -13,13 +13,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
 
 /**
  * deploy/: the SparkApplication manifests, the Airflow DAGs and the spark-submit wrappers, checked
@@ -81,6 +88,44 @@ class DeployFilesTest {
     assertThat(spec.path("dynamicAllocation").path("enabled").asBoolean(true)).isFalse();
     assertThat(envNames(spec.path("driver")))
         .contains("PYTORCH_LIBRARY_PATH", "PYTORCH_VERSION", "PYTORCH_FLAVOR");
+  }
+
+  @Test
+  void cudaProfileSwapsTheCpuNativesForCu128() throws Exception {
+    Document pom =
+        DocumentBuilderFactory.newInstance()
+            .newDocumentBuilder()
+            .parse(repoRoot().resolve("jobs/pom.xml").toFile());
+    Element cuda = null;
+    NodeList profiles = pom.getElementsByTagName("profile");
+    for (int i = 0; i < profiles.getLength(); i++) {
+      Element p = (Element) profiles.item(i);
+      if (text(p, "id").equals("cuda")) {
+        cuda = p;
+      }
+    }
+    assertThat(cuda).as("profile cuda in jobs/pom.xml").isNotNull();
+    List<String> added = new ArrayList<>();
+    List<String> excludedFrom = new ArrayList<>();
+    NodeList deps = cuda.getElementsByTagName("dependency");
+    for (int i = 0; i < deps.getLength(); i++) {
+      Element d = (Element) deps.item(i);
+      String coords = text(d, "groupId") + ":" + text(d, "artifactId");
+      added.add(coords + ":" + text(d, "version") + ":" + text(d, "classifier"));
+      NodeList ex = d.getElementsByTagName("exclusion");
+      for (int j = 0; j < ex.getLength(); j++) {
+        Element e = (Element) ex.item(j);
+        if ((text(e, "groupId") + ":" + text(e, "artifactId"))
+            .equals("ai.djl.pytorch:pytorch-native-cpu")) {
+          excludedFrom.add(coords);
+        }
+      }
+    }
+    assertThat(added).contains("ai.djl.pytorch:pytorch-native-cu128:2.7.1:linux-x86_64");
+    // Every module that brings the CPU natives to jobs, or the jar would carry both.
+    assertThat(excludedFrom)
+        .containsExactlyInAnyOrder(
+            "dev.sparkllm:spark-llm-training", "dev.sparkllm:spark-llm-evaluation");
   }
 
   @Test
@@ -475,7 +520,7 @@ class DeployFilesTest {
 
   /** The --conf entries of a dry run; a key given twice fails (the last would silently win). */
   private static Map<String, String> confs(String dryRun) {
-    Map<String, String> confs = new java.util.LinkedHashMap<>();
+    Map<String, String> confs = new LinkedHashMap<>();
     for (String line : dryRun.split("\n")) {
       String l = line.strip();
       if (l.endsWith("\\")) {
@@ -490,6 +535,15 @@ class DeployFilesTest {
       }
     }
     return confs;
+  }
+
+  private static String text(Element parent, String child) {
+    for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (n instanceof Element e && e.getTagName().equals(child)) {
+        return e.getTextContent().strip();
+      }
+    }
+    return "";
   }
 
   private static int occurrences(String text, String part) {
@@ -510,7 +564,7 @@ class DeployFilesTest {
       throws Exception {
     List<String> cmd = new ArrayList<>(List.of(bash(), DEPLOY.resolve(script).toString()));
     cmd.addAll(List.of(args));
-    Map<String, String> all = new java.util.HashMap<>();
+    Map<String, String> all = new HashMap<>();
     // Set in every run: the scripts must never print it, whatever they are asked to do.
     all.put("AWS_SECRET_ACCESS_KEY", SECRET);
     all.put("SPARK_LLM_JAR", JAR);
