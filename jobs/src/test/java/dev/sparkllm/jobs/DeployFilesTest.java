@@ -44,7 +44,8 @@ class DeployFilesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"preprocess", "train-tokenizer", "tokenize", "train"})
+  @ValueSource(
+      strings = {"preprocess", "train-tokenizer", "tokenize", "train", "evaluate", "pipeline"})
   void manifestIsASparkApplicationForItsStage(String stage) throws IOException {
     JsonNode m =
         new ObjectMapper(new YAMLFactory())
@@ -61,6 +62,9 @@ class DeployFilesTest {
         .contains("-Dai.djl.offline=true");
     assertThat(spec.path("sparkConf").path("spark.hadoop.fs.s3a.committer.name").asText())
         .isEqualTo("magic");
+    assertThat(m.path("metadata").path("name").asText()).isEqualTo("spark-llm-" + stage);
+    assertThat(spec.path("restartPolicy").path("type").asText()).isIn("OnFailure", "Never");
+    assertThat(spec.path("executor").path("instances").isInt()).isTrue();
     // Keys reach the pods from a secret reference, never as literal values.
     for (JsonNode env : spec.path("driver").path("env")) {
       if (env.path("name").asText().startsWith("AWS_")) {
@@ -71,23 +75,59 @@ class DeployFilesTest {
     }
   }
 
-  @Test
-  void trainManifestGivesTheDriverAGpuAndNoDynamicAllocation() throws IOException {
-    JsonNode spec =
-        new ObjectMapper(new YAMLFactory())
-            .readTree(DEPLOY.resolve("k8s/train.yaml").toFile())
-            .path("spec");
-    assertThat(spec.path("driver").path("gpu").path("name").asText()).isEqualTo("nvidia.com/gpu");
-    assertThat(spec.path("driver").path("gpu").path("quantity").asInt()).isEqualTo(1);
+  @ParameterizedTest
+  @ValueSource(strings = {"train", "pipeline"})
+  void trainingManifestsRunOneReplicaPerGpuExecutor(String stage) throws IOException {
+    JsonNode spec = manifest(stage).path("spec");
+    List<String> args = new ArrayList<>();
+    spec.path("arguments").forEach(a -> args.add(a.asText()));
+    // train takes --replicas N; pipeline only the config key.
+    String replicas =
+        stage.equals("train")
+            ? args.get(args.indexOf("--replicas") + 1)
+            : setting(args, "training.distributed.replicas");
+    JsonNode executor = spec.path("executor");
+    assertThat(executor.path("instances").asText()).isEqualTo(replicas);
+    assertThat(executor.path("gpu").path("name").asText()).isEqualTo("nvidia.com/gpu");
+    assertThat(executor.path("gpu").path("quantity").asInt()).isEqualTo(1);
     JsonNode conf = spec.path("sparkConf");
-    assertThat(conf.path("spark.driver.resource.gpu.amount").asText()).isEqualTo("1");
-    assertThat(conf.path("spark.driver.resource.gpu.discoveryScript").asText())
+    assertThat(conf.path("spark.executor.resource.gpu.amount").asText()).isEqualTo("1");
+    assertThat(conf.path("spark.executor.resource.gpu.vendor").asText()).isEqualTo("nvidia.com");
+    assertThat(conf.path("spark.executor.resource.gpu.discoveryScript").asText())
         .isEqualTo("/opt/spark-llm/gpu/getGpusResources.sh");
+    assertThat(conf.path("spark.task.resource.gpu.amount").asText()).isEqualTo("1");
+    // One task slot per executor: one replica per GPU.
+    assertThat(conf.path("spark.task.cpus").asText()).isEqualTo(executor.path("cores").asText());
     assertThat(conf.path("spark.dynamicAllocation.enabled").asText()).isEqualTo("false");
-    assertThat(conf.path("spark.speculation").asText()).isEqualTo("false");
     assertThat(spec.path("dynamicAllocation").path("enabled").asBoolean(true)).isFalse();
-    assertThat(envNames(spec.path("driver")))
-        .contains("PYTORCH_LIBRARY_PATH", "PYTORCH_VERSION", "PYTORCH_FLAVOR");
+    assertThat(conf.path("spark.speculation").asText()).isEqualTo("false");
+    assertThat(conf.path("spark.stage.maxConsecutiveAttempts").asInt()).isGreaterThan(1);
+    assertThat(conf.path("spark.scheduler.minRegisteredResourcesRatio").asText()).isEqualTo("1.0");
+    assertThat(conf.path("spark.executorEnv.PYTORCH_LIBRARY_PATH").asText())
+        .isEqualTo("/opt/libtorch/lib");
+    assertThat(conf.path("spark.executorEnv.PYTORCH_VERSION").asText()).isEqualTo("2.7.1");
+    assertThat(conf.path("spark.executorEnv.PYTORCH_FLAVOR").asText()).isEqualTo("cu128");
+    // The driver only averages gradients.
+    assertThat(spec.path("driver").has("gpu")).isFalse();
+    assertThat(conf.has("spark.driver.resource.gpu.amount")).isFalse();
+    // A fixed gradient-service port, declared on the driver pod for NetworkPolicies.
+    String port = setting(args, "training.distributed.port");
+    assertThat(Integer.parseInt(port)).isPositive();
+    List<String> ports = new ArrayList<>();
+    spec.path("driver").path("ports").forEach(p -> ports.add(p.path("containerPort").asText()));
+    assertThat(ports).contains(port);
+  }
+
+  @Test
+  void onlyPipelineRetriesFailedTrainingRuns() throws IOException {
+    // train refuses existing checkpoints without --resume; pipeline resumes by itself.
+    JsonNode train = manifest("train").path("spec").path("restartPolicy");
+    assertThat(train.path("type").asText()).isEqualTo("OnFailure");
+    assertThat(train.path("onFailureRetries").asInt()).isZero();
+    assertThat(train.path("onSubmissionFailureRetries").asInt()).isPositive();
+    JsonNode pipeline = manifest("pipeline").path("spec").path("restartPolicy");
+    assertThat(pipeline.path("type").asText()).isEqualTo("OnFailure");
+    assertThat(pipeline.path("onFailureRetries").asInt()).isPositive();
   }
 
   @Test
@@ -132,6 +172,7 @@ class DeployFilesTest {
   void dockerfileCopiesTheJarTheManifestsRun() throws IOException {
     String docker = Files.readString(DEPLOY.resolve("k8s/Dockerfile"));
     assertThat(docker)
+        .contains("ENV NVIDIA_DRIVER_CAPABILITIES=compute,utility")
         .contains("FROM ${SPARK_IMAGE}")
         .contains("apache/spark:4.1.1-scala2.13-java17-ubuntu")
         .contains(
@@ -554,10 +595,19 @@ class DeployFilesTest {
     return n;
   }
 
-  private static List<String> envNames(JsonNode role) {
-    List<String> names = new ArrayList<>();
-    role.path("env").forEach(e -> names.add(e.path("name").asText()));
-    return names;
+  private static JsonNode manifest(String stage) throws IOException {
+    return new ObjectMapper(new YAMLFactory())
+        .readTree(DEPLOY.resolve("k8s").resolve(stage + ".yaml").toFile());
+  }
+
+  /** The value of "--set KEY=VALUE" in a job's arguments. */
+  private static String setting(List<String> args, String key) {
+    for (int i = 0; i + 1 < args.size(); i++) {
+      if (args.get(i).equals("--set") && args.get(i + 1).startsWith(key + "=")) {
+        return args.get(i + 1).substring(key.length() + 1);
+      }
+    }
+    throw new AssertionError("no --set " + key + "=... in " + args);
   }
 
   private static Result submit(String script, Map<String, String> env, String... args)
