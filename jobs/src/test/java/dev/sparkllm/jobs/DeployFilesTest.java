@@ -206,6 +206,86 @@ class DeployFilesTest {
   }
 
   @Test
+  void sparkSubmitDagTrainsOnGpuExecutorsAndResumesOnRetry(@TempDir Path tmp) throws Exception {
+    JsonNode dag =
+        probeDag("spark_llm_dag.py", Map.of("SPARK_LLM_GPU", "1", "SPARK_LLM_REPLICAS", "4"), tmp);
+    assertThat(dag.path("dag_id").asText()).isEqualTo("spark_llm");
+    JsonNode train = task(dag, "train", "first");
+    assertThat(train.path("java_class").asText()).isEqualTo("dev.sparkllm.jobs.SparkLlm");
+    assertThat(train.path("retries").asInt()).isPositive();
+    assertThat(train.path("files").asText()).endsWith("getGpusResources.sh");
+    List<String> args = strings(train.path("application_args"));
+    assertThat(args.subList(0, 3)).containsExactly("train", "--data", "s3a://spark-llm/out/tokens");
+    assertThat(args).containsSubsequence("--replicas", "4").contains("--verbose");
+    assertThat(args).doesNotContain("--resume");
+    // A retry continues the failed try's checkpoints instead of being refused.
+    assertThat(strings(task(dag, "train", "retry").path("application_args")))
+        .contains("--resume")
+        .doesNotContain("--verbose");
+    JsonNode conf = train.path("conf");
+    assertThat(conf.path("spark.executor.instances").asText()).isEqualTo("4");
+    assertThat(conf.path("spark.task.cpus").asText())
+        .isEqualTo(conf.path("spark.executor.cores").asText());
+    assertThat(conf.path("spark.executor.resource.gpu.amount").asText()).isEqualTo("1");
+    assertThat(conf.path("spark.task.resource.gpu.amount").asText()).isEqualTo("1");
+    assertThat(conf.path("spark.executor.resource.gpu.discoveryScript").asText())
+        .isEqualTo("./getGpusResources.sh");
+    assertThat(conf.path("spark.dynamicAllocation.enabled").asText()).isEqualTo("false");
+    assertThat(conf.path("spark.speculation").asText()).isEqualTo("false");
+    assertThat(conf.path("spark.stage.maxConsecutiveAttempts").asText()).isEqualTo("4");
+    assertThat(conf.has("spark.driver.resource.gpu.amount")).isFalse();
+    // Stages in order, the output paths rendered without template leftovers.
+    List<String> ids = new ArrayList<>();
+    dag.path("tasks").forEach(t -> ids.add(t.path("first").path("task_id").asText()));
+    assertThat(ids)
+        .containsExactly("preprocess", "train_tokenizer", "tokenize", "train", "evaluate");
+    assertThat(dag.toString()).doesNotContain("{{");
+
+    JsonNode single =
+        task(
+            probeDag(
+                "spark_llm_dag.py", Map.of("SPARK_LLM_GPU", "1", "SPARK_LLM_REPLICAS", "0"), tmp),
+            "train",
+            "first");
+    assertThat(strings(single.path("application_args"))).doesNotContain("--replicas");
+    assertThat(single.path("conf").path("spark.driver.resource.gpu.amount").asText())
+        .isEqualTo("1");
+    assertThat(single.path("conf").has("spark.executor.resource.gpu.amount")).isFalse();
+  }
+
+  @Test
+  void kubernetesDagSubmitsTheManifestsWithTheRunsArguments(@TempDir Path tmp) throws Exception {
+    JsonNode dag = probeDag("spark_llm_k8s_dag.py", Map.of("SPARK_LLM_REPLICAS", "2"), tmp);
+    assertThat(dag.path("dag_id").asText()).isEqualTo("spark_llm_k8s");
+    for (JsonNode t : dag.path("tasks")) {
+      JsonNode app = t.path("first").path("application_file");
+      assertThat(app.path("kind").asText()).isEqualTo("SparkApplication");
+      assertThat(app.path("metadata").path("name").asText())
+          .startsWith("spark-llm-")
+          .endsWith("-20250101t000000-1");
+      assertThat(t.path("first").path("retries").asInt()).isPositive();
+      // Airflow retries; the operator must not rerun the application as well.
+      assertThat(app.path("spec").path("restartPolicy").path("onFailureRetries").asInt()).isZero();
+    }
+    JsonNode train = task(dag, "train", "first").path("application_file").path("spec");
+    List<String> args = strings(train.path("arguments"));
+    assertThat(args.get(0)).isEqualTo("train");
+    assertThat(args)
+        .containsSubsequence("--data", "s3a://spark-llm/out/tokens")
+        .containsSubsequence("--replicas", "2")
+        .containsSubsequence("--set", "training.distributed.port=29500")
+        .contains("--verbose")
+        .doesNotContain("--resume");
+    assertThat(train.path("executor").path("instances").asInt()).isEqualTo(2);
+    assertThat(train.path("executor").path("gpu").path("quantity").asInt()).isEqualTo(1);
+    assertThat(train.path("driver").has("gpu")).isFalse();
+    JsonNode retry = task(dag, "train", "retry").path("application_file");
+    assertThat(strings(retry.path("spec").path("arguments"))).contains("--resume");
+    assertThat(retry.path("metadata").path("name").asText()).endsWith("-2");
+    assertThat(dag.toString()).doesNotContain("{{");
+  }
+
+  @Test
   void yarnSingleReplicaTrainPutsTheGpuOnTheDriver() throws Exception {
     Result r =
         submit(
@@ -595,6 +675,43 @@ class DeployFilesTest {
     return n;
   }
 
+  /**
+   * The DAG loaded against stand-ins for Airflow (src/test/resources/deploy/dag_probe.py), its
+   * templates rendered for a first try and a retry.
+   */
+  private static JsonNode probeDag(String dag, Map<String, String> env, Path tmp) throws Exception {
+    assumeThat(onPath("python3")).as("python3 is not on PATH; DAGs not loaded").isTrue();
+    Result modules = run(List.of("python3", "-c", "import jinja2, yaml"), Map.of());
+    assumeThat(modules.exit).as("python3 lacks jinja2 or PyYAML; DAGs not loaded").isZero();
+    Path probe = tmp.resolve("dag_probe.py");
+    try (var in = DeployFilesTest.class.getResourceAsStream("/deploy/dag_probe.py")) {
+      Files.copy(in, probe, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    Map<String, String> all = new HashMap<>(env);
+    all.put("PYTHONDONTWRITEBYTECODE", "1");
+    Result r =
+        run(
+            List.of("python3", probe.toString(), DEPLOY.resolve("airflow").resolve(dag).toString()),
+            all);
+    assertThat(r.exit).as(r.err).isZero();
+    return new ObjectMapper().readTree(r.out);
+  }
+
+  private static JsonNode task(JsonNode dag, String id, String attempt) {
+    for (JsonNode t : dag.path("tasks")) {
+      if (t.path(attempt).path("task_id").asText().equals(id)) {
+        return t.path(attempt);
+      }
+    }
+    throw new AssertionError("no task " + id);
+  }
+
+  private static List<String> strings(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(v -> out.add(v.asText()));
+    return out;
+  }
+
   private static JsonNode manifest(String stage) throws IOException {
     return new ObjectMapper(new YAMLFactory())
         .readTree(DEPLOY.resolve("k8s").resolve(stage + ".yaml").toFile());
@@ -673,6 +790,10 @@ class DeployFilesTest {
             "SPARK_LLM_MAX_ATTEMPTS",
             "SPARK_LLM_TASK_MAX_FAILURES",
             "SPARK_LLM_EXECUTOR_WAIT",
+            "SPARK_LLM_GPU",
+            "SPARK_LLM_REPLICAS",
+            "SPARK_LLM_RETRIES",
+            "SPARK_LLM_MANIFESTS",
             "PYTORCH_LIBRARY_PATH",
             "PYTORCH_VERSION",
             "PYTORCH_FLAVOR",
