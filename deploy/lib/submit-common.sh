@@ -285,6 +285,8 @@ gpu_confs() {
 
 # PyTorch CUDA natives from a local libtorch instead of the bundled CPU build (deploy/README.md).
 # DJL needs the version and flavour next to the path; they default to the build's 2.7.1 / cu128.
+# With replicas the driver runs no model: a CUDA libtorch there would only fail to load on a
+# driver host without the NVIDIA driver.
 pytorch_env() {
   local driver_prefix="$1" name value
   [[ -n "${PYTORCH_LIBRARY_PATH:-}" ]] || return 0
@@ -294,7 +296,9 @@ pytorch_env() {
       PYTORCH_FLAVOR) value="${PYTORCH_FLAVOR:-cu128}" ;;
       *) value="${!name}" ;;
     esac
-    conf "$driver_prefix$name=$value"
+    if ((REPLICAS == 0)); then
+      conf "$driver_prefix$name=$value"
+    fi
     conf "spark.executorEnv.$name=$value"
   done
 }

@@ -467,22 +467,33 @@ class DeployFilesTest {
   }
 
   @Test
-  void localLibtorchReachesDriverAndExecutorsWithVersionAndFlavour() throws Exception {
-    Result r =
-        submit(
-            "submit-yarn.sh",
-            Map.of("PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib"),
-            "--dry-run",
-            "--gpu",
-            "train",
-            "--replicas",
-            "2");
-    assertThat(r.exit).as(r.err).isZero();
-    assertThat(confs(r.out))
-        .containsEntry("spark.yarn.appMasterEnv.PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib")
+  void localLibtorchGoesWhereTheModelRunsWithVersionAndFlavour() throws Exception {
+    Map<String, String> env = Map.of("PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib");
+    Result replicas =
+        submit("submit-yarn.sh", env, "--dry-run", "--gpu", "train", "--replicas", "2");
+    assertThat(replicas.exit).as(replicas.err).isZero();
+    assertThat(confs(replicas.out))
         .containsEntry("spark.executorEnv.PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib")
         .containsEntry("spark.executorEnv.PYTORCH_VERSION", "2.7.1")
-        .containsEntry("spark.executorEnv.PYTORCH_FLAVOR", "cu128");
+        .containsEntry("spark.executorEnv.PYTORCH_FLAVOR", "cu128")
+        // The driver only averages gradients.
+        .doesNotContainKey("spark.yarn.appMasterEnv.PYTORCH_LIBRARY_PATH");
+    Result single = submit("submit-yarn.sh", env, "--dry-run", "--gpu", "train");
+    assertThat(confs(single.out))
+        .containsEntry("spark.yarn.appMasterEnv.PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib")
+        .containsEntry("spark.yarn.appMasterEnv.PYTORCH_FLAVOR", "cu128");
+    Result k8s =
+        submit(
+            "submit-k8s.sh",
+            Map.of("K8S_API", "https://k8s.test:6443", "PYTORCH_LIBRARY_PATH", "/opt/lt/lib"),
+            "--dry-run",
+            "--gpu",
+            "generate",
+            "--checkpoint",
+            "s3a://b/run");
+    assertThat(confs(k8s.out))
+        .containsEntry("spark.kubernetes.driverEnv.PYTORCH_LIBRARY_PATH", "/opt/lt/lib")
+        .containsEntry("spark.driver.resource.gpu.amount", "1");
     Result none = submit("submit-yarn.sh", Map.of(), "--dry-run", "--gpu", "train");
     assertThat(none.out).doesNotContain("PYTORCH_");
   }
