@@ -387,6 +387,31 @@ class DeployFilesTest {
   }
 
   @Test
+  void deployReadmeShowsTheRealYarnDryRun() throws Exception {
+    String readme = Files.readString(DEPLOY.resolve("README.md"));
+    int example = readme.indexOf("### YARN, 4 GPUs");
+    int start = readme.indexOf("```text\n", example) + "```text\n".length();
+    String shown = readme.substring(start, readme.indexOf("```", start));
+    Result r =
+        submit(
+            "submit-yarn.sh",
+            Map.of("S3_ENDPOINT", "http://minio:9000", "SPARK_LLM_JAR", ""),
+            "--dry-run",
+            "--gpu",
+            "train",
+            "--data",
+            "s3a://corpus/tokens",
+            "--output",
+            "s3a://corpus/run",
+            "--preset",
+            "mini",
+            "--replicas",
+            "4");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(shown).isEqualTo(r.out.replace(repoRoot().toString(), "/srv/spark-llm"));
+  }
+
+  @Test
   void scriptReplicasArePassedToTheJobAndMustAgreeWithIt() throws Exception {
     Result train =
         submit("submit-yarn.sh", Map.of(), "--dry-run", "--replicas", "2", "train", "--data", "d");
