@@ -105,7 +105,7 @@ trains() {
 # The replica count the job arguments name, if any: train's --replicas N, or
 # --set training.distributed.replicas=N (which beats --replicas in the job, as here).
 job_replicas() {
-  local i=0 n=${#APP_ARGS[@]} flag="" set=""
+  local i=0 n=${#APP_ARGS[@]} flag="" from_set=""
   while ((i < n)); do
     case "${APP_ARGS[i]}" in
       --replicas)
@@ -118,19 +118,19 @@ job_replicas() {
       --set)
         if ((i + 1 < n)); then
           if [[ "${APP_ARGS[i + 1]}" == training.distributed.replicas=* ]]; then
-            set="${APP_ARGS[i + 1]#*=}"
+            from_set="${APP_ARGS[i + 1]#*=}"
           fi
           i=$((i + 1))
         fi
         ;;
-      --set=training.distributed.replicas=*) set="${APP_ARGS[i]#*replicas=}" ;;
+      --set=training.distributed.replicas=*) from_set="${APP_ARGS[i]#*replicas=}" ;;
     esac
     i=$((i + 1))
   done
   if [[ "$COMMAND" != train ]]; then
     flag=""
   fi
-  echo "${set:-$flag}"
+  echo "${from_set:-$flag}"
 }
 
 # The executors, GPUs and barrier settings follow from the replica count, so the script must know
