@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # spark-submit wrapper for Kubernetes: deploy/submit-k8s.sh [--dry-run] [--deploy-mode
-# cluster|client] [--gpu] [--conf k=v]... <command> [command args...]. Needs K8S_API and the image
-# built from deploy/k8s/Dockerfile (SPARK_LLM_IMAGE); see deploy/README.md.
+# cluster|client] [--gpu] [--replicas N] [--conf k=v]... <command> [command args...]. Needs K8S_API
+# and the image built from deploy/k8s/Dockerfile (SPARK_LLM_IMAGE); see deploy/README.md.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR
@@ -39,11 +39,8 @@ main() {
     --master "k8s://$K8S_API"
     --deploy-mode "$DEPLOY_MODE"
     --name "${SPARK_LLM_APP_NAME:-spark-llm-$COMMAND}"
-    --num-executors "${SPARK_LLM_NUM_EXECUTORS:-2}"
-    --executor-cores "${SPARK_LLM_EXECUTOR_CORES:-2}"
-    --executor-memory "${SPARK_LLM_EXECUTOR_MEMORY:-4g}"
-    --driver-memory "${SPARK_LLM_DRIVER_MEMORY:-4g}"
   )
+  sizing_confs
   conf "spark.kubernetes.container.image=$image"
   conf "spark.kubernetes.namespace=${K8S_NAMESPACE:-spark-llm}"
   conf "spark.kubernetes.authenticate.driver.serviceAccountName=${K8S_SERVICE_ACCOUNT:-spark-llm}"
@@ -53,16 +50,15 @@ main() {
   common_confs
   pytorch_env "spark.kubernetes.driverEnv."
   if [[ "$GPU" == true ]]; then
-    # The image holds the script; a client-mode driver runs here and uses the local copy.
+    # The image holds the script; a client-mode driver runs here and uses the local copy. The
+    # vendor makes Spark ask Kubernetes for nvidia.com/gpu on the pods (driver pod: cluster mode).
     local in_image="/opt/spark-llm/gpu/getGpusResources.sh"
-    local driver_script="$in_image"
+    local driver_script="$in_image" driver_vendor=nvidia.com
     if [[ "$DEPLOY_MODE" == client ]]; then
       driver_script="$DEPLOY_DIR/gpu/getGpusResources.sh"
-    else
-      conf "spark.driver.resource.gpu.vendor=nvidia.com"
+      driver_vendor=""
     fi
-    conf "spark.executor.resource.gpu.vendor=nvidia.com"
-    gpu_confs "$driver_script" "$in_image"
+    gpu_confs "$driver_script" "$in_image" nvidia.com "$driver_vendor"
   fi
   finish_command "$jar"
   run_or_print

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # spark-submit wrapper for YARN: deploy/submit-yarn.sh [--dry-run] [--deploy-mode cluster|client]
-# [--gpu] [--conf k=v]... <command> [command args...]. Settings come from the environment; see
-# deploy/README.md.
+# [--gpu] [--replicas N] [--conf k=v]... <command> [command args...]. Settings come from the
+# environment; see deploy/README.md.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR
@@ -72,10 +72,6 @@ main() {
     --master yarn
     --deploy-mode "$DEPLOY_MODE"
     --name "${SPARK_LLM_APP_NAME:-spark-llm-$COMMAND}"
-    --num-executors "${SPARK_LLM_NUM_EXECUTORS:-2}"
-    --executor-cores "${SPARK_LLM_EXECUTOR_CORES:-2}"
-    --executor-memory "${SPARK_LLM_EXECUTOR_MEMORY:-4g}"
-    --driver-memory "${SPARK_LLM_DRIVER_MEMORY:-4g}"
   )
   if [[ -n "${SPARK_LLM_QUEUE:-}" ]]; then
     SUBMIT+=(--queue "$SPARK_LLM_QUEUE")
@@ -87,12 +83,13 @@ main() {
   if [[ "$(s3_credentials_mode)" == env ]]; then
     credentials_properties
   fi
+  sizing_confs
   common_confs
   pytorch_env "spark.yarn.appMasterEnv."
   if [[ "$GPU" == true ]]; then
     local script="$DEPLOY_DIR/gpu/getGpusResources.sh"
     # --files puts the script in every YARN container's working directory; a client-mode driver
-    # runs here and uses the local copy.
+    # runs here and uses the local copy. YARN maps resource "gpu" to yarn.io/gpu by itself.
     SUBMIT+=(--files "$script")
     local driver_script="./getGpusResources.sh"
     if [[ "$DEPLOY_MODE" == client ]]; then

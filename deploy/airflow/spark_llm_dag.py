@@ -1,13 +1,23 @@
 """spark-llm stages on a Spark cluster (YARN or any master behind an Airflow Spark connection).
 
-preprocess -> train-tokenizer -> tokenize -> train, each a SparkSubmitOperator
+preprocess -> train-tokenizer -> tokenize -> train -> evaluate, each a SparkSubmitOperator
 (apache-airflow-providers-apache-spark). Trigger with params, e.g.
 ``{"input": "s3a://corpus/raw/", "output": "s3a://corpus/runs/r1", "config": "conf/demo.yaml"}``.
-Each stage writes under ``output``: pre/, tok/, tokens/, run/.
+Each stage writes under ``output``: pre/, tok/, tokens/, run/, eval/.
 
-Environment read when the DAG is parsed: SPARK_LLM_JAR (the cluster jar), SPARK_LLM_CONN_ID
-(default spark_default), SPARK_LLM_RETRIES (default 2), S3_ENDPOINT (optional), SPARK_LLM_GPU=1
-(one GPU for the train driver, found by SPARK_LLM_GPU_SCRIPT).
+Environment read when the DAG is parsed:
+  SPARK_LLM_JAR          the cluster jar
+  SPARK_LLM_CONN_ID      Spark connection (default spark_default): master (e.g. yarn), deploy mode
+  SPARK_LLM_RETRIES      retries of each task (default 2)
+  SPARK_LLM_REPLICAS     data-parallel training replicas, one executor each (default 4);
+                         0 = one replica on the driver
+  SPARK_LLM_EXECUTOR_CORES  cores per training executor = spark.task.cpus (default 4)
+  SPARK_LLM_MAX_ATTEMPTS attempts of the training barrier stage (default 4)
+  SPARK_LLM_GPU=1        one GPU per training executor (the driver's, with 0 replicas), found by
+                         SPARK_LLM_GPU_SCRIPT, which the worker ships with --files
+  PYTORCH_LIBRARY_PATH   a CUDA libtorch on the nodes (with PYTORCH_VERSION, PYTORCH_FLAVOR);
+                         unset for a jar built with -Pcuda
+  S3_ENDPOINT            optional S3-compatible endpoint
 S3 keys are never passed here: use the cluster's roles or Hadoop credential providers.
 """
 
@@ -24,6 +34,11 @@ JAR = os.environ.get(
 )
 CONN_ID = os.environ.get("SPARK_LLM_CONN_ID", "spark_default")
 RETRIES = int(os.environ.get("SPARK_LLM_RETRIES", "2"))
+REPLICAS = int(os.environ.get("SPARK_LLM_REPLICAS", "4"))
+EXECUTOR_CORES = os.environ.get("SPARK_LLM_EXECUTOR_CORES", "4")
+MAX_ATTEMPTS = os.environ.get("SPARK_LLM_MAX_ATTEMPTS", "4")
+GPU = os.environ.get("SPARK_LLM_GPU", "0") == "1"
+GPU_SCRIPT = os.environ.get("SPARK_LLM_GPU_SCRIPT", "/opt/spark-llm/gpu/getGpusResources.sh")
 MAIN_CLASS = "dev.sparkllm.jobs.SparkLlm"
 
 # Same settings as deploy/submit-yarn.sh.
@@ -46,26 +61,75 @@ if os.environ.get("S3_ENDPOINT"):
     BASE_CONF["spark.hadoop.fs.s3a.endpoint"] = os.environ["S3_ENDPOINT"]
     BASE_CONF["spark.hadoop.fs.s3a.path.style.access"] = "true"
 
-# The trainer runs one replica on the driver today: the GPU goes to the driver. Executor GPU
-# settings (spark.executor.resource.gpu.*) belong here once the distributed trainer lands.
-GPU = os.environ.get("SPARK_LLM_GPU", "0") == "1"
-GPU_SCRIPT = os.environ.get("SPARK_LLM_GPU_SCRIPT", "/opt/spark-llm/gpu/getGpusResources.sh")
+# The CUDA libtorch goes wherever the model runs: executors, and the driver (on YARN the
+# application master) for a single replica.
+PYTORCH_ENV = {}
+if os.environ.get("PYTORCH_LIBRARY_PATH"):
+    PYTORCH_ENV = {
+        "PYTORCH_LIBRARY_PATH": os.environ["PYTORCH_LIBRARY_PATH"],
+        "PYTORCH_VERSION": os.environ.get("PYTORCH_VERSION", "2.7.1"),
+        "PYTORCH_FLAVOR": os.environ.get("PYTORCH_FLAVOR", "cu128"),
+    }
+
+# --files puts the discovery script in every YARN container's working directory.
+DISCOVERY = "./getGpusResources.sh"
+EXECUTOR_GPU = {
+    "spark.executor.resource.gpu.amount": "1",
+    "spark.executor.resource.gpu.discoveryScript": DISCOVERY,
+    "spark.task.resource.gpu.amount": "1",
+}
+
+# Training: a barrier stage needs every replica at once and no duplicate attempts.
 TRAIN_CONF = {
     **BASE_CONF,
     "spark.dynamicAllocation.enabled": "false",
     "spark.speculation": "false",
 }
-if GPU:
-    # Shipped with --files, so it sits in the YARN container's working directory.
-    TRAIN_CONF["spark.driver.resource.gpu.amount"] = "1"
-    TRAIN_CONF["spark.driver.resource.gpu.discoveryScript"] = "./getGpusResources.sh"
+if REPLICAS > 0:
+    TRAIN_CONF.update(
+        {
+            # One executor per replica and one task slot per executor (task.cpus = cores).
+            "spark.executor.instances": str(REPLICAS),
+            "spark.executor.cores": EXECUTOR_CORES,
+            "spark.task.cpus": EXECUTOR_CORES,
+            # A failed replica fails the stage; Spark reruns it and replicas reload
+            # checkpoints/latest, up to this many attempts.
+            "spark.stage.maxConsecutiveAttempts": MAX_ATTEMPTS,
+            "spark.task.maxFailures": "4",
+            # The job counts task slots at start: wait for all executors.
+            "spark.scheduler.minRegisteredResourcesRatio": "1.0",
+            "spark.scheduler.maxRegisteredResourcesWaitingTime": "10min",
+        }
+    )
+    if GPU:
+        TRAIN_CONF.update(EXECUTOR_GPU)
+    for name, value in PYTORCH_ENV.items():
+        TRAIN_CONF["spark.executorEnv." + name] = value
+else:
+    if GPU:
+        TRAIN_CONF["spark.driver.resource.gpu.amount"] = "1"
+        TRAIN_CONF["spark.driver.resource.gpu.discoveryScript"] = DISCOVERY
+    for name, value in PYTORCH_ENV.items():
+        TRAIN_CONF["spark.yarn.appMasterEnv." + name] = value
 
-OUT = "{{ params.output.rstrip('/') }}"
+# Evaluation scores in executor tasks: GPU executors when there are GPUs.
+EVAL_CONF = dict(BASE_CONF)
+if GPU:
+    EVAL_CONF.update(EXECUTOR_GPU)
+for name, value in PYTORCH_ENV.items():
+    EVAL_CONF["spark.executorEnv." + name] = value
+
+OUT = '{{ params.output.rstrip("/") }}'
 CONFIG = ["--config", "{{ params.config }}"]
+# train refuses a run directory with checkpoints unless told --resume. A retry of this task (try
+# 2 and up) continues the failed try's run; the first try starts one, and passes the harmless
+# --verbose (stack traces in the log) where a list element cannot simply be left out.
+RESUME_ON_RETRY = '{{ "--resume" if ti.try_number > 1 else "--verbose" }}'
+REPLICA_ARGS = ["--replicas", str(REPLICAS)] if REPLICAS > 0 else []
 
 with DAG(
     dag_id="spark_llm",
-    description="raw text -> docs -> tokenizer -> token shards -> GPT checkpoints",
+    description="raw text -> docs -> tokenizer -> token shards -> GPT checkpoints -> report",
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     schedule=None,
     catchup=False,
@@ -82,7 +146,7 @@ with DAG(
     tags=["spark-llm"],
 ) as dag:
 
-    def stage(task_id, args, conf=None, retries=None, files=None):
+    def stage(task_id, args, conf=None, files=None):
         return SparkSubmitOperator(
             task_id=task_id,
             conn_id=CONN_ID,
@@ -92,7 +156,7 @@ with DAG(
             application_args=args + CONFIG,
             conf=conf or BASE_CONF,
             files=files,
-            retries=RETRIES if retries is None else retries,
+            retries=RETRIES,
         )
 
     # --overwrite makes a retry after a partial write start clean.
@@ -114,7 +178,6 @@ with DAG(
             "--overwrite",
         ],
     )
-    # No automatic retry: once checkpoints exist a rerun needs --resume (run it by hand).
     train = stage(
         "train",
         [
@@ -122,10 +185,23 @@ with DAG(
             "--data", OUT + "/tokens",
             "--output", OUT + "/run",
             "--preset", "{{ params.preset }}",
+            *REPLICA_ARGS,
+            RESUME_ON_RETRY,
         ],
         conf=TRAIN_CONF,
-        retries=0,
+        files=GPU_SCRIPT if GPU else None,
+    )
+    evaluate = stage(
+        "evaluate",
+        [
+            "evaluate",
+            "--checkpoint", OUT + "/run",
+            "--data", OUT + "/tokens",
+            "--output", OUT + "/eval",
+            "--overwrite",
+        ],
+        conf=EVAL_CONF,
         files=GPU_SCRIPT if GPU else None,
     )
 
-    preprocess >> train_tokenizer >> tokenize >> train
+    preprocess >> train_tokenizer >> tokenize >> train >> evaluate

@@ -1,10 +1,14 @@
 """spark-llm stages on Kubernetes through the Spark operator, from deploy/k8s/*.yaml.
 
-preprocess -> train-tokenizer -> tokenize -> train, each a SparkKubernetesOperator
+preprocess -> train-tokenizer -> tokenize -> train -> evaluate, each a SparkKubernetesOperator
 (apache-airflow-providers-cncf-kubernetes) that submits the stage's SparkApplication and waits
 for it. The manifests are read when the DAG is parsed; their example paths are replaced by the
 run's params (input, output, config). Put the manifests next to this file or point
 SPARK_LLM_MANIFESTS at them.
+
+train keeps its manifest's GPU executors (one replica per executor, one nvidia.com/gpu each, no
+driver GPU); SPARK_LLM_REPLICAS (default: the manifest's executor.instances) sets both the
+executor count and the job's --replicas.
 """
 
 import copy
@@ -24,8 +28,15 @@ HERE = Path(__file__).resolve().parent
 MANIFESTS = Path(os.environ.get("SPARK_LLM_MANIFESTS", HERE.parent / "k8s"))
 NAMESPACE = os.environ.get("SPARK_LLM_NAMESPACE", "spark-llm")
 RETRIES = int(os.environ.get("SPARK_LLM_RETRIES", "2"))
+STAGES = ["preprocess", "train-tokenizer", "tokenize", "train", "evaluate"]
 
-OUT = "{{ params.output.rstrip('/') }}"
+# Templates here use double quotes only: yaml.safe_dump writes them into single-quoted scalars,
+# where a single quote would come out doubled and no longer be Jinja.
+OUT = '{{ params.output.rstrip("/") }}'
+# train refuses a run directory with checkpoints unless told --resume. A retry of the task (try 2
+# and up) continues the failed try's run; the first try starts one, and passes the harmless
+# --verbose (stack traces in the log) where a list element cannot simply be left out.
+RESUME_ON_RETRY = '{{ "--resume" if ti.try_number > 1 else "--verbose" }}'
 ARGUMENTS = {
     "preprocess": ["--input", "{{ params.input }}", "--output", OUT + "/pre", "--overwrite"],
     "train-tokenizer": ["--input", OUT + "/pre", "--output", OUT + "/tok", "--overwrite"],
@@ -39,24 +50,58 @@ ARGUMENTS = {
         "--data", OUT + "/tokens",
         "--output", OUT + "/run",
         "--preset", "{{ params.preset }}",
+        RESUME_ON_RETRY,
+    ],
+    "evaluate": [
+        "--checkpoint", OUT + "/run",
+        "--data", OUT + "/tokens",
+        "--output", OUT + "/eval",
+        "--overwrite",
     ],
 }
+
+
+def set_args(args):
+    """The manifest's "--set KEY=VALUE" pairs, which the run's arguments keep."""
+    kept = []
+    for option, value in zip(args, args[1:]):
+        if option == "--set":
+            kept += [option, value]
+    return kept
 
 
 def application(stage):
     """The stage's manifest with the run's arguments, as a YAML string Airflow renders."""
     with open(MANIFESTS / (stage + ".yaml"), encoding="utf-8") as f:
         spec = copy.deepcopy(yaml.safe_load(f))
-    # A unique name per run: the operator refuses to create an application that exists.
-    spec["metadata"]["name"] = "spark-llm-" + stage + "-{{ ts_nodash | lower }}"
+    # A unique name per run and try: the operator refuses to create an application that exists.
+    spec["metadata"]["name"] = (
+        "spark-llm-" + stage + "-{{ ts_nodash | lower }}-{{ ti.try_number }}"
+    )
     spec["metadata"]["namespace"] = NAMESPACE
-    spec["spec"]["arguments"] = [stage] + ARGUMENTS[stage] + ["--config", "{{ params.config }}"]
+    args = ARGUMENTS[stage]
+    if stage == "train":
+        # --replicas and executor.instances must agree: one replica per GPU executor.
+        replicas = int(
+            os.environ.get("SPARK_LLM_REPLICAS", spec["spec"]["executor"]["instances"])
+        )
+        spec["spec"]["executor"]["instances"] = replicas
+        # Keeps the manifest's fixed gradient-service port (training.distributed.port).
+        args = args + ["--replicas", str(replicas)] + set_args(spec["spec"]["arguments"])
+    spec["spec"]["arguments"] = [stage] + args + ["--config", "{{ params.config }}"]
+    # Airflow retries the task (a new application); the operator itself must not rerun it too.
+    spec["spec"]["restartPolicy"] = {
+        "type": "OnFailure",
+        "onFailureRetries": 0,
+        "onSubmissionFailureRetries": 3,
+        "onSubmissionFailureRetryInterval": 60,
+    }
     return yaml.safe_dump(spec, sort_keys=False)
 
 
 with DAG(
     dag_id="spark_llm_k8s",
-    description="spark-llm stages as SparkApplications (GPU driver for train)",
+    description="spark-llm stages as SparkApplications (GPU executors for train)",
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     schedule=None,
     catchup=False,
@@ -71,7 +116,7 @@ with DAG(
     tags=["spark-llm"],
 ) as dag:
     tasks = []
-    for stage in ["preprocess", "train-tokenizer", "tokenize", "train"]:
+    for stage in STAGES:
         tasks.append(
             SparkKubernetesOperator(
                 task_id=stage.replace("-", "_"),
@@ -79,8 +124,7 @@ with DAG(
                 application_file=application(stage),
                 kubernetes_conn_id="kubernetes_default",
                 delete_on_termination=True,
-                # No automatic retry for train: a rerun needs --resume once checkpoints exist.
-                retries=0 if stage == "train" else RETRIES,
+                retries=RETRIES,
             )
         )
     for upstream, downstream in zip(tasks, tasks[1:]):

@@ -16,6 +16,10 @@ readonly DEPLOY_DIR REPO_DIR
 DRY_RUN=false
 DEPLOY_MODE=cluster
 GPU=false
+# --replicas as given to the script, and the count in effect (0: train's single replica on the
+# driver) once resolve_replicas has also read the job's own arguments.
+SCRIPT_REPLICAS=""
+REPLICAS=0
 COMMAND=""
 EXTRA_CONF=()
 APP_ARGS=()
@@ -23,14 +27,19 @@ SUBMIT=()
 
 usage() {
   cat <<EOF
-Usage: $(basename "$0") [--dry-run] [--deploy-mode cluster|client] [--gpu] [--conf spark.k=v]... <command> [command args...]
+Usage: $(basename "$0") [--dry-run] [--deploy-mode cluster|client] [--gpu] [--replicas N] [--conf spark.k=v]... <command> [command args...]
 
 Commands: $COMMANDS (see bin/spark-llm <command> --help for their arguments).
 
   --dry-run       print the spark-submit command (one option per line, shell-quoted) and exit
   --deploy-mode   cluster (default) or client
-  --gpu           request GPUs: one for the driver (train runs its single replica there today)
-                  and SPARK_LLM_EXECUTOR_GPUS per executor (used once distributed training lands)
+  --replicas N    train/pipeline: N data-parallel replicas in one barrier stage, so N executors
+                  running one replica task each (spark.task.cpus = executor cores); passed on
+                  to the job as --replicas N (pipeline: --set training.distributed.replicas=N).
+                  Also read from train's own --replicas N / --set training.distributed.replicas=N
+  --gpu           request GPUs: with replicas, one per executor (one replica per GPU) and none
+                  for the driver; train without replicas runs its single replica on the driver,
+                  which then gets the GPU; other commands get SPARK_LLM_EXECUTOR_GPUS per executor
   --conf k=v      extra spark-submit setting (repeatable; wins over the script's defaults)
 
 Environment: see deploy/README.md (SPARK_LLM_JAR, SPARK_LLM_NUM_EXECUTORS, S3_ENDPOINT, ...).
@@ -47,6 +56,12 @@ parse_args() {
     case "$1" in
       --dry-run) DRY_RUN=true ;;
       --gpu) GPU=true ;;
+      --replicas)
+        (($# >= 2)) || die "--replicas needs a number"
+        SCRIPT_REPLICAS="$2"
+        shift
+        ;;
+      --replicas=*) SCRIPT_REPLICAS="${1#*=}" ;;
       --deploy-mode)
         (($# >= 2)) || die "--deploy-mode needs cluster or client"
         DEPLOY_MODE="$2"
@@ -80,6 +95,88 @@ parse_args() {
     || die "unknown command '$COMMAND'; available: $COMMANDS"
   [[ "$DEPLOY_MODE" == cluster || "$DEPLOY_MODE" == client ]] \
     || die "--deploy-mode must be cluster or client, got '$DEPLOY_MODE'"
+  resolve_replicas
+}
+
+trains() {
+  [[ "$COMMAND" == train || "$COMMAND" == pipeline ]]
+}
+
+# The replica count the job arguments name, if any: train's --replicas N, or
+# --set training.distributed.replicas=N (which beats --replicas in the job, as here).
+job_replicas() {
+  local i=0 n=${#APP_ARGS[@]} flag="" from_set=""
+  while ((i < n)); do
+    case "${APP_ARGS[i]}" in
+      --replicas)
+        if ((i + 1 < n)); then
+          flag="${APP_ARGS[i + 1]}"
+          i=$((i + 1))
+        fi
+        ;;
+      --replicas=*) flag="${APP_ARGS[i]#*=}" ;;
+      --set)
+        if ((i + 1 < n)); then
+          if [[ "${APP_ARGS[i + 1]}" == training.distributed.replicas=* ]]; then
+            from_set="${APP_ARGS[i + 1]#*=}"
+          fi
+          i=$((i + 1))
+        fi
+        ;;
+      --set=training.distributed.replicas=*) from_set="${APP_ARGS[i]#*replicas=}" ;;
+    esac
+    i=$((i + 1))
+  done
+  if [[ "$COMMAND" != train ]]; then
+    flag=""
+  fi
+  echo "${from_set:-$flag}"
+}
+
+# The executors, GPUs and barrier settings follow from the replica count, so the script must know
+# it: from its own --replicas (handed on to the job) or from the job's arguments. A count set only
+# in the YAML config is invisible here; give the script --replicas too.
+resolve_replicas() {
+  local from_job=""
+  if trains; then
+    from_job="$(job_replicas)"
+    [[ -z "$from_job" || "$from_job" =~ ^[0-9]+$ ]] \
+      || die "the job's replica count must be a number, got '$from_job'"
+  fi
+  if [[ -n "$SCRIPT_REPLICAS" ]]; then
+    trains || die "--replicas applies to train and pipeline, not $COMMAND"
+    [[ "$SCRIPT_REPLICAS" =~ ^[1-9][0-9]*$ ]] \
+      || die "--replicas needs a count of 1 or more, got '$SCRIPT_REPLICAS'"
+    REPLICAS=$((10#$SCRIPT_REPLICAS))
+    if [[ -n "$from_job" ]]; then
+      ((10#$from_job == REPLICAS)) \
+        || die "--replicas $REPLICAS disagrees with the job's own replica count $from_job"
+    elif [[ "$COMMAND" == train ]]; then
+      APP_ARGS+=(--replicas "$REPLICAS")
+    else
+      APP_ARGS+=(--set "training.distributed.replicas=$REPLICAS")
+    fi
+  elif [[ -n "$from_job" ]]; then
+    REPLICAS=$((10#$from_job))
+  fi
+}
+
+# Executors, cores and memory. As --conf entries rather than --num-executors and friends, so that
+# a --conf given to the script can still override them (spark-submit's own flags would win).
+sizing_confs() {
+  local cores="${SPARK_LLM_EXECUTOR_CORES:-2}"
+  if ((REPLICAS > 0)); then
+    # A barrier stage starts all its tasks at once; task.cpus = executor cores leaves exactly one
+    # task slot per executor, so each replica gets its own executor (and GPU).
+    conf "spark.executor.instances=$REPLICAS"
+    conf "spark.executor.cores=$cores"
+    conf "spark.task.cpus=$cores"
+  else
+    conf "spark.executor.instances=${SPARK_LLM_NUM_EXECUTORS:-2}"
+    conf "spark.executor.cores=$cores"
+  fi
+  conf "spark.executor.memory=${SPARK_LLM_EXECUTOR_MEMORY:-4g}"
+  conf "spark.driver.memory=${SPARK_LLM_DRIVER_MEMORY:-4g}"
 }
 
 conf() {
@@ -92,12 +189,30 @@ common_confs() {
   conf "spark.driver.extraJavaOptions=$java_opts"
   conf "spark.executor.extraJavaOptions=$java_opts"
   # pipeline contains train: it needs the same barrier-stage settings.
-  if [[ "$COMMAND" == train || "$COMMAND" == pipeline ]]; then
+  if trains; then
     # The trainer's barrier stage needs all replicas at once and no duplicate attempts.
     conf "spark.dynamicAllocation.enabled=false"
     conf "spark.speculation=false"
+    if ((REPLICAS > 0)); then
+      replica_confs
+    fi
   fi
   s3_confs
+}
+
+replica_confs() {
+  local attempts="${SPARK_LLM_MAX_ATTEMPTS:-4}" failures="${SPARK_LLM_TASK_MAX_FAILURES:-4}"
+  [[ "$attempts" =~ ^[1-9][0-9]*$ ]] || die "SPARK_LLM_MAX_ATTEMPTS must be 1 or more, got '$attempts'"
+  [[ "$failures" =~ ^[1-9][0-9]*$ ]] \
+    || die "SPARK_LLM_TASK_MAX_FAILURES must be 1 or more, got '$failures'"
+  # Attempts of the whole barrier stage after a replica fails (each resumes from
+  # checkpoints/latest); task retries count only for the ordinary stages around it.
+  conf "spark.stage.maxConsecutiveAttempts=$attempts"
+  conf "spark.task.maxFailures=$failures"
+  # The job counts task slots when it starts: wait for every executor (GPU pods can take minutes)
+  # instead of Spark's default 80% or 30 s.
+  conf "spark.scheduler.minRegisteredResourcesRatio=1.0"
+  conf "spark.scheduler.maxRegisteredResourcesWaitingTime=${SPARK_LLM_EXECUTOR_WAIT:-10min}"
 }
 
 s3_confs() {
@@ -132,24 +247,59 @@ s3_confs() {
   fi
 }
 
-# GPU settings Spark itself needs; the cluster manager adds its own (vendor, files).
+# The driver computes with the model for generate and for train's single replica (also inside
+# pipeline); with replicas it only averages gradients and needs no GPU.
+driver_gpu_wanted() {
+  [[ "$COMMAND" == generate ]] || { trains && ((REPLICAS == 0)); }
+}
+
+# Executors compute everywhere except in generate and single-replica train.
+executor_gpu_wanted() {
+  ! [[ "$COMMAND" == generate || ("$COMMAND" == train && "$REPLICAS" == 0) ]]
+}
+
+# GPU settings for --gpu: gpu_confs DRIVER_SCRIPT EXECUTOR_SCRIPT [VENDOR [DRIVER_VENDOR]].
+# VENDOR (Kubernetes: nvidia.com) goes to executors, DRIVER_VENDOR to a driver pod.
 gpu_confs() {
-  local driver_script="$1" executor_script="$2"
-  conf "spark.driver.resource.gpu.amount=1"
-  conf "spark.driver.resource.gpu.discoveryScript=$driver_script"
-  conf "spark.executor.resource.gpu.amount=${SPARK_LLM_EXECUTOR_GPUS:-1}"
-  conf "spark.executor.resource.gpu.discoveryScript=$executor_script"
-  conf "spark.task.resource.gpu.amount=1"
+  local driver_script="$1" executor_script="$2" vendor="${3:-}" driver_vendor="${4:-}"
+  if driver_gpu_wanted; then
+    conf "spark.driver.resource.gpu.amount=1"
+    conf "spark.driver.resource.gpu.discoveryScript=$driver_script"
+    if [[ -n "$driver_vendor" ]]; then
+      conf "spark.driver.resource.gpu.vendor=$driver_vendor"
+    fi
+  fi
+  if executor_gpu_wanted; then
+    local per_executor="${SPARK_LLM_EXECUTOR_GPUS:-1}"
+    if ((REPLICAS > 0)) && [[ "$per_executor" != 1 ]]; then
+      die "with replicas every executor runs one replica on one GPU; unset SPARK_LLM_EXECUTOR_GPUS (got $per_executor)"
+    fi
+    conf "spark.executor.resource.gpu.amount=$per_executor"
+    conf "spark.executor.resource.gpu.discoveryScript=$executor_script"
+    if [[ -n "$vendor" ]]; then
+      conf "spark.executor.resource.gpu.vendor=$vendor"
+    fi
+    conf "spark.task.resource.gpu.amount=1"
+  fi
 }
 
 # PyTorch CUDA natives from a local libtorch instead of the bundled CPU build (deploy/README.md).
+# DJL needs the version and flavour next to the path; they default to the build's 2.7.1 / cu128.
+# With replicas the driver runs no model: a CUDA libtorch there would only fail to load on a
+# driver host without the NVIDIA driver.
 pytorch_env() {
-  local driver_prefix="$1" name
+  local driver_prefix="$1" name value
+  [[ -n "${PYTORCH_LIBRARY_PATH:-}" ]] || return 0
   for name in PYTORCH_LIBRARY_PATH PYTORCH_VERSION PYTORCH_FLAVOR; do
-    if [[ -n "${!name:-}" ]]; then
-      conf "$driver_prefix$name=${!name}"
-      conf "spark.executorEnv.$name=${!name}"
+    case "$name" in
+      PYTORCH_VERSION) value="${PYTORCH_VERSION:-2.7.1}" ;;
+      PYTORCH_FLAVOR) value="${PYTORCH_FLAVOR:-cu128}" ;;
+      *) value="${!name}" ;;
+    esac
+    if ((REPLICAS == 0)); then
+      conf "$driver_prefix$name=$value"
     fi
+    conf "spark.executorEnv.$name=$value"
   done
 }
 

@@ -13,13 +13,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
 
 /**
  * deploy/: the SparkApplication manifests, the Airflow DAGs and the spark-submit wrappers, checked
@@ -37,7 +44,8 @@ class DeployFilesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"preprocess", "train-tokenizer", "tokenize", "train"})
+  @ValueSource(
+      strings = {"preprocess", "train-tokenizer", "tokenize", "train", "evaluate", "pipeline"})
   void manifestIsASparkApplicationForItsStage(String stage) throws IOException {
     JsonNode m =
         new ObjectMapper(new YAMLFactory())
@@ -54,6 +62,9 @@ class DeployFilesTest {
         .contains("-Dai.djl.offline=true");
     assertThat(spec.path("sparkConf").path("spark.hadoop.fs.s3a.committer.name").asText())
         .isEqualTo("magic");
+    assertThat(m.path("metadata").path("name").asText()).isEqualTo("spark-llm-" + stage);
+    assertThat(spec.path("restartPolicy").path("type").asText()).isIn("OnFailure", "Never");
+    assertThat(spec.path("executor").path("instances").isInt()).isTrue();
     // Keys reach the pods from a secret reference, never as literal values.
     for (JsonNode env : spec.path("driver").path("env")) {
       if (env.path("name").asText().startsWith("AWS_")) {
@@ -64,29 +75,104 @@ class DeployFilesTest {
     }
   }
 
-  @Test
-  void trainManifestGivesTheDriverAGpuAndNoDynamicAllocation() throws IOException {
-    JsonNode spec =
-        new ObjectMapper(new YAMLFactory())
-            .readTree(DEPLOY.resolve("k8s/train.yaml").toFile())
-            .path("spec");
-    assertThat(spec.path("driver").path("gpu").path("name").asText()).isEqualTo("nvidia.com/gpu");
-    assertThat(spec.path("driver").path("gpu").path("quantity").asInt()).isEqualTo(1);
+  @ParameterizedTest
+  @ValueSource(strings = {"train", "pipeline"})
+  void trainingManifestsRunOneReplicaPerGpuExecutor(String stage) throws IOException {
+    JsonNode spec = manifest(stage).path("spec");
+    List<String> args = new ArrayList<>();
+    spec.path("arguments").forEach(a -> args.add(a.asText()));
+    // train takes --replicas N; pipeline only the config key.
+    String replicas =
+        stage.equals("train")
+            ? args.get(args.indexOf("--replicas") + 1)
+            : setting(args, "training.distributed.replicas");
+    JsonNode executor = spec.path("executor");
+    assertThat(executor.path("instances").asText()).isEqualTo(replicas);
+    assertThat(executor.path("gpu").path("name").asText()).isEqualTo("nvidia.com/gpu");
+    assertThat(executor.path("gpu").path("quantity").asInt()).isEqualTo(1);
     JsonNode conf = spec.path("sparkConf");
-    assertThat(conf.path("spark.driver.resource.gpu.amount").asText()).isEqualTo("1");
-    assertThat(conf.path("spark.driver.resource.gpu.discoveryScript").asText())
+    assertThat(conf.path("spark.executor.resource.gpu.amount").asText()).isEqualTo("1");
+    assertThat(conf.path("spark.executor.resource.gpu.vendor").asText()).isEqualTo("nvidia.com");
+    assertThat(conf.path("spark.executor.resource.gpu.discoveryScript").asText())
         .isEqualTo("/opt/spark-llm/gpu/getGpusResources.sh");
+    assertThat(conf.path("spark.task.resource.gpu.amount").asText()).isEqualTo("1");
+    // One task slot per executor: one replica per GPU.
+    assertThat(conf.path("spark.task.cpus").asText()).isEqualTo(executor.path("cores").asText());
     assertThat(conf.path("spark.dynamicAllocation.enabled").asText()).isEqualTo("false");
-    assertThat(conf.path("spark.speculation").asText()).isEqualTo("false");
     assertThat(spec.path("dynamicAllocation").path("enabled").asBoolean(true)).isFalse();
-    assertThat(envNames(spec.path("driver")))
-        .contains("PYTORCH_LIBRARY_PATH", "PYTORCH_VERSION", "PYTORCH_FLAVOR");
+    assertThat(conf.path("spark.speculation").asText()).isEqualTo("false");
+    assertThat(conf.path("spark.stage.maxConsecutiveAttempts").asInt()).isGreaterThan(1);
+    assertThat(conf.path("spark.scheduler.minRegisteredResourcesRatio").asText()).isEqualTo("1.0");
+    assertThat(conf.path("spark.executorEnv.PYTORCH_LIBRARY_PATH").asText())
+        .isEqualTo("/opt/libtorch/lib");
+    assertThat(conf.path("spark.executorEnv.PYTORCH_VERSION").asText()).isEqualTo("2.7.1");
+    assertThat(conf.path("spark.executorEnv.PYTORCH_FLAVOR").asText()).isEqualTo("cu128");
+    // The driver only averages gradients.
+    assertThat(spec.path("driver").has("gpu")).isFalse();
+    assertThat(conf.has("spark.driver.resource.gpu.amount")).isFalse();
+    // A fixed gradient-service port, declared on the driver pod for NetworkPolicies.
+    String port = setting(args, "training.distributed.port");
+    assertThat(Integer.parseInt(port)).isPositive();
+    List<String> ports = new ArrayList<>();
+    spec.path("driver").path("ports").forEach(p -> ports.add(p.path("containerPort").asText()));
+    assertThat(ports).contains(port);
+  }
+
+  @Test
+  void onlyPipelineRetriesFailedTrainingRuns() throws IOException {
+    // train refuses existing checkpoints without --resume; pipeline resumes by itself.
+    JsonNode train = manifest("train").path("spec").path("restartPolicy");
+    assertThat(train.path("type").asText()).isEqualTo("OnFailure");
+    assertThat(train.path("onFailureRetries").asInt()).isZero();
+    assertThat(train.path("onSubmissionFailureRetries").asInt()).isPositive();
+    JsonNode pipeline = manifest("pipeline").path("spec").path("restartPolicy");
+    assertThat(pipeline.path("type").asText()).isEqualTo("OnFailure");
+    assertThat(pipeline.path("onFailureRetries").asInt()).isPositive();
+  }
+
+  @Test
+  void cudaProfileSwapsTheCpuNativesForCu128() throws Exception {
+    Document pom =
+        DocumentBuilderFactory.newInstance()
+            .newDocumentBuilder()
+            .parse(repoRoot().resolve("jobs/pom.xml").toFile());
+    Element cuda = null;
+    NodeList profiles = pom.getElementsByTagName("profile");
+    for (int i = 0; i < profiles.getLength(); i++) {
+      Element p = (Element) profiles.item(i);
+      if (text(p, "id").equals("cuda")) {
+        cuda = p;
+      }
+    }
+    assertThat(cuda).as("profile cuda in jobs/pom.xml").isNotNull();
+    List<String> added = new ArrayList<>();
+    List<String> excludedFrom = new ArrayList<>();
+    NodeList deps = cuda.getElementsByTagName("dependency");
+    for (int i = 0; i < deps.getLength(); i++) {
+      Element d = (Element) deps.item(i);
+      String coords = text(d, "groupId") + ":" + text(d, "artifactId");
+      added.add(coords + ":" + text(d, "version") + ":" + text(d, "classifier"));
+      NodeList ex = d.getElementsByTagName("exclusion");
+      for (int j = 0; j < ex.getLength(); j++) {
+        Element e = (Element) ex.item(j);
+        if ((text(e, "groupId") + ":" + text(e, "artifactId"))
+            .equals("ai.djl.pytorch:pytorch-native-cpu")) {
+          excludedFrom.add(coords);
+        }
+      }
+    }
+    assertThat(added).contains("ai.djl.pytorch:pytorch-native-cu128:2.7.1:linux-x86_64");
+    // Every module that brings the CPU natives to jobs, or the jar would carry both.
+    assertThat(excludedFrom)
+        .containsExactlyInAnyOrder(
+            "dev.sparkllm:spark-llm-training", "dev.sparkllm:spark-llm-evaluation");
   }
 
   @Test
   void dockerfileCopiesTheJarTheManifestsRun() throws IOException {
     String docker = Files.readString(DEPLOY.resolve("k8s/Dockerfile"));
     assertThat(docker)
+        .contains("ENV NVIDIA_DRIVER_CAPABILITIES=compute,utility")
         .contains("FROM ${SPARK_IMAGE}")
         .contains("apache/spark:4.1.1-scala2.13-java17-ubuntu")
         .contains(
@@ -120,7 +206,87 @@ class DeployFilesTest {
   }
 
   @Test
-  void yarnTrainDryRunWithGpu() throws Exception {
+  void sparkSubmitDagTrainsOnGpuExecutorsAndResumesOnRetry(@TempDir Path tmp) throws Exception {
+    JsonNode dag =
+        probeDag("spark_llm_dag.py", Map.of("SPARK_LLM_GPU", "1", "SPARK_LLM_REPLICAS", "4"), tmp);
+    assertThat(dag.path("dag_id").asText()).isEqualTo("spark_llm");
+    JsonNode train = task(dag, "train", "first");
+    assertThat(train.path("java_class").asText()).isEqualTo("dev.sparkllm.jobs.SparkLlm");
+    assertThat(train.path("retries").asInt()).isPositive();
+    assertThat(train.path("files").asText()).endsWith("getGpusResources.sh");
+    List<String> args = strings(train.path("application_args"));
+    assertThat(args.subList(0, 3)).containsExactly("train", "--data", "s3a://spark-llm/out/tokens");
+    assertThat(args).containsSubsequence("--replicas", "4").contains("--verbose");
+    assertThat(args).doesNotContain("--resume");
+    // A retry continues the failed try's checkpoints instead of being refused.
+    assertThat(strings(task(dag, "train", "retry").path("application_args")))
+        .contains("--resume")
+        .doesNotContain("--verbose");
+    JsonNode conf = train.path("conf");
+    assertThat(conf.path("spark.executor.instances").asText()).isEqualTo("4");
+    assertThat(conf.path("spark.task.cpus").asText())
+        .isEqualTo(conf.path("spark.executor.cores").asText());
+    assertThat(conf.path("spark.executor.resource.gpu.amount").asText()).isEqualTo("1");
+    assertThat(conf.path("spark.task.resource.gpu.amount").asText()).isEqualTo("1");
+    assertThat(conf.path("spark.executor.resource.gpu.discoveryScript").asText())
+        .isEqualTo("./getGpusResources.sh");
+    assertThat(conf.path("spark.dynamicAllocation.enabled").asText()).isEqualTo("false");
+    assertThat(conf.path("spark.speculation").asText()).isEqualTo("false");
+    assertThat(conf.path("spark.stage.maxConsecutiveAttempts").asText()).isEqualTo("4");
+    assertThat(conf.has("spark.driver.resource.gpu.amount")).isFalse();
+    // Stages in order, the output paths rendered without template leftovers.
+    List<String> ids = new ArrayList<>();
+    dag.path("tasks").forEach(t -> ids.add(t.path("first").path("task_id").asText()));
+    assertThat(ids)
+        .containsExactly("preprocess", "train_tokenizer", "tokenize", "train", "evaluate");
+    assertThat(dag.toString()).doesNotContain("{{");
+
+    JsonNode single =
+        task(
+            probeDag(
+                "spark_llm_dag.py", Map.of("SPARK_LLM_GPU", "1", "SPARK_LLM_REPLICAS", "0"), tmp),
+            "train",
+            "first");
+    assertThat(strings(single.path("application_args"))).doesNotContain("--replicas");
+    assertThat(single.path("conf").path("spark.driver.resource.gpu.amount").asText())
+        .isEqualTo("1");
+    assertThat(single.path("conf").has("spark.executor.resource.gpu.amount")).isFalse();
+  }
+
+  @Test
+  void kubernetesDagSubmitsTheManifestsWithTheRunsArguments(@TempDir Path tmp) throws Exception {
+    JsonNode dag = probeDag("spark_llm_k8s_dag.py", Map.of("SPARK_LLM_REPLICAS", "2"), tmp);
+    assertThat(dag.path("dag_id").asText()).isEqualTo("spark_llm_k8s");
+    for (JsonNode t : dag.path("tasks")) {
+      JsonNode app = t.path("first").path("application_file");
+      assertThat(app.path("kind").asText()).isEqualTo("SparkApplication");
+      assertThat(app.path("metadata").path("name").asText())
+          .startsWith("spark-llm-")
+          .endsWith("-20250101t000000-1");
+      assertThat(t.path("first").path("retries").asInt()).isPositive();
+      // Airflow retries; the operator must not rerun the application as well.
+      assertThat(app.path("spec").path("restartPolicy").path("onFailureRetries").asInt()).isZero();
+    }
+    JsonNode train = task(dag, "train", "first").path("application_file").path("spec");
+    List<String> args = strings(train.path("arguments"));
+    assertThat(args.get(0)).isEqualTo("train");
+    assertThat(args)
+        .containsSubsequence("--data", "s3a://spark-llm/out/tokens")
+        .containsSubsequence("--replicas", "2")
+        .containsSubsequence("--set", "training.distributed.port=29500")
+        .contains("--verbose")
+        .doesNotContain("--resume");
+    assertThat(train.path("executor").path("instances").asInt()).isEqualTo(2);
+    assertThat(train.path("executor").path("gpu").path("quantity").asInt()).isEqualTo(1);
+    assertThat(train.path("driver").has("gpu")).isFalse();
+    JsonNode retry = task(dag, "train", "retry").path("application_file");
+    assertThat(strings(retry.path("spec").path("arguments"))).contains("--resume");
+    assertThat(retry.path("metadata").path("name").asText()).endsWith("-2");
+    assertThat(dag.toString()).doesNotContain("{{");
+  }
+
+  @Test
+  void yarnSingleReplicaTrainPutsTheGpuOnTheDriver() throws Exception {
     Result r =
         submit(
             "submit-yarn.sh",
@@ -139,13 +305,6 @@ class DeployFilesTest {
         .contains("--deploy-mode cluster \\")
         .contains("--class dev.sparkllm.jobs.SparkLlm \\\n  " + JAR + " \\\n  train \\\n")
         .contains("--data s3a://bucket/tokens \\\n  --output s3a://bucket/run\n")
-        .contains("--conf spark.dynamicAllocation.enabled=false")
-        .contains("--conf spark.speculation=false")
-        .contains("--conf spark.driver.resource.gpu.amount=1")
-        .contains("--conf spark.driver.resource.gpu.discoveryScript=./getGpusResources.sh")
-        .contains("--conf spark.executor.resource.gpu.amount=1")
-        .contains("--conf spark.executor.resource.gpu.discoveryScript=./getGpusResources.sh")
-        .contains("--conf spark.task.resource.gpu.amount=1")
         .contains("--files " + DEPLOY.resolve("gpu/getGpusResources.sh"))
         .contains("--conf spark.driver.extraJavaOptions=-Dai.djl.offline=true")
         .contains("--conf spark.executor.extraJavaOptions=-Dai.djl.offline=true")
@@ -160,12 +319,208 @@ class DeployFilesTest {
                 + "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider")
         .contains("--properties-file")
         .contains("--load-spark-defaults")
+        .doesNotContain("--replicas")
         .doesNotContain(SECRET)
         .doesNotContain("AKIATEST");
+    // The single replica trains on the driver: its GPU, none wasted on executors.
+    assertThat(confs(r.out))
+        .containsEntry("spark.dynamicAllocation.enabled", "false")
+        .containsEntry("spark.speculation", "false")
+        .containsEntry("spark.driver.resource.gpu.amount", "1")
+        .containsEntry("spark.driver.resource.gpu.discoveryScript", "./getGpusResources.sh")
+        .containsEntry("spark.executor.instances", "2")
+        .doesNotContainKeys(
+            "spark.executor.resource.gpu.amount",
+            "spark.task.resource.gpu.amount",
+            "spark.task.cpus",
+            "spark.stage.maxConsecutiveAttempts");
     assertThat(r.err)
         .contains("spark.executorEnv.AWS_SECRET_ACCESS_KEY")
         .doesNotContain(SECRET)
         .doesNotContain("AKIATEST");
+  }
+
+  @Test
+  void yarnDistributedTrainAsksForOneGpuExecutorPerReplica() throws Exception {
+    Result r =
+        submit(
+            "submit-yarn.sh",
+            Map.of("SPARK_LLM_EXECUTOR_CORES", "8", "SPARK_LLM_MAX_ATTEMPTS", "6"),
+            "--dry-run",
+            "--gpu",
+            "train",
+            "--data",
+            "s3a://bucket/tokens",
+            "--output",
+            "s3a://bucket/run",
+            "--replicas",
+            "4");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(occurrences(r.out, "--class ")).isEqualTo(1);
+    assertThat(occurrences(r.out, JAR)).isEqualTo(1);
+    assertThat(r.out)
+        .contains("--master yarn \\")
+        .contains("--files " + DEPLOY.resolve("gpu/getGpusResources.sh"))
+        .contains("--class dev.sparkllm.jobs.SparkLlm \\\n  " + JAR + " \\\n  train \\\n")
+        // Passed through once, unchanged, as the job's own option.
+        .endsWith("--output s3a://bucket/run \\\n  --replicas 4\n")
+        .doesNotContain("--num-executors")
+        .doesNotContain("spark.driver.resource.gpu")
+        .doesNotContain(SECRET);
+    assertThat(occurrences(r.out, "--replicas")).isEqualTo(1);
+    assertThat(confs(r.out))
+        .containsEntry("spark.executor.instances", "4")
+        // One task slot per executor, so one replica per executor and GPU.
+        .containsEntry("spark.executor.cores", "8")
+        .containsEntry("spark.task.cpus", "8")
+        .containsEntry("spark.executor.resource.gpu.amount", "1")
+        .containsEntry("spark.task.resource.gpu.amount", "1")
+        .containsEntry("spark.executor.resource.gpu.discoveryScript", "./getGpusResources.sh")
+        .containsEntry("spark.dynamicAllocation.enabled", "false")
+        .containsEntry("spark.speculation", "false")
+        .containsEntry("spark.stage.maxConsecutiveAttempts", "6")
+        .containsEntry("spark.task.maxFailures", "4")
+        .containsEntry("spark.scheduler.minRegisteredResourcesRatio", "1.0")
+        .containsEntry("spark.driver.extraJavaOptions", "-Dai.djl.offline=true")
+        .doesNotContainKeys(
+            "spark.driver.resource.gpu.amount", "spark.executor.resource.gpu.vendor");
+  }
+
+  @Test
+  void deployReadmeShowsTheRealYarnDryRun() throws Exception {
+    String readme = Files.readString(DEPLOY.resolve("README.md"));
+    int example = readme.indexOf("### YARN, 4 GPUs");
+    int start = readme.indexOf("```text\n", example) + "```text\n".length();
+    String shown = readme.substring(start, readme.indexOf("```", start));
+    Result r =
+        submit(
+            "submit-yarn.sh",
+            Map.of("S3_ENDPOINT", "http://minio:9000", "SPARK_LLM_JAR", ""),
+            "--dry-run",
+            "--gpu",
+            "train",
+            "--data",
+            "s3a://corpus/tokens",
+            "--output",
+            "s3a://corpus/run",
+            "--preset",
+            "mini",
+            "--replicas",
+            "4");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(shown).isEqualTo(r.out.replace(repoRoot().toString(), "/srv/spark-llm"));
+  }
+
+  @Test
+  void scriptReplicasArePassedToTheJobAndMustAgreeWithIt() throws Exception {
+    Result train =
+        submit("submit-yarn.sh", Map.of(), "--dry-run", "--replicas", "2", "train", "--data", "d");
+    assertThat(train.exit).as(train.err).isZero();
+    assertThat(train.out).endsWith("train \\\n  --data d \\\n  --replicas 2\n");
+    assertThat(confs(train.out))
+        .containsEntry("spark.executor.instances", "2")
+        .containsEntry("spark.task.cpus", "2")
+        .doesNotContainKey("spark.executor.resource.gpu.amount");
+
+    // --set beats --replicas in the job, so it sizes the executors too.
+    Result set =
+        submit(
+            "submit-yarn.sh",
+            Map.of(),
+            "--dry-run",
+            "train",
+            "--replicas",
+            "2",
+            "--set",
+            "training.distributed.replicas=3");
+    assertThat(set.exit).as(set.err).isZero();
+    assertThat(confs(set.out)).containsEntry("spark.executor.instances", "3");
+
+    Result clash =
+        submit("submit-yarn.sh", Map.of(), "--dry-run", "--replicas", "3", "train", "--replicas=2");
+    assertThat(clash.exit).isEqualTo(2);
+    assertThat(clash.err).contains("--replicas 3 disagrees with the job's own replica count 2");
+    Result zero = submit("submit-yarn.sh", Map.of(), "--dry-run", "--replicas", "0", "train");
+    assertThat(zero.exit).isEqualTo(2);
+    assertThat(zero.err).contains("--replicas needs a count of 1 or more");
+    Result notTrain =
+        submit("submit-yarn.sh", Map.of(), "--dry-run", "--replicas", "2", "tokenize");
+    assertThat(notTrain.exit).isEqualTo(2);
+    assertThat(notTrain.err).contains("--replicas applies to train and pipeline, not tokenize");
+    Result twoGpus =
+        submit(
+            "submit-yarn.sh",
+            Map.of("SPARK_LLM_EXECUTOR_GPUS", "2"),
+            "--dry-run",
+            "--gpu",
+            "train",
+            "--replicas",
+            "2");
+    assertThat(twoGpus.exit).isEqualTo(2);
+    assertThat(twoGpus.err).contains("unset SPARK_LLM_EXECUTOR_GPUS");
+  }
+
+  @Test
+  void pipelineWithReplicasSetsTheConfigKeyAndGpuExecutors() throws Exception {
+    Result r =
+        submit(
+            "submit-yarn.sh",
+            Map.of(),
+            "--dry-run",
+            "--gpu",
+            "--replicas",
+            "4",
+            "pipeline",
+            "--input",
+            "s3a://b/raw",
+            "--output",
+            "s3a://b/p");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out)
+        .contains("--class dev.sparkllm.jobs.SparkLlm \\\n  " + JAR + " \\\n  pipeline \\\n")
+        // pipeline has no --replicas option: the config key it reads.
+        .endsWith("--output s3a://b/p \\\n  --set training.distributed.replicas=4\n")
+        .doesNotContain("--replicas")
+        .doesNotContain("spark.driver.resource.gpu");
+    assertThat(confs(r.out))
+        .containsEntry("spark.executor.instances", "4")
+        .containsEntry("spark.executor.resource.gpu.amount", "1")
+        .containsEntry("spark.task.resource.gpu.amount", "1")
+        .containsEntry("spark.dynamicAllocation.enabled", "false")
+        .containsEntry("spark.speculation", "false")
+        .containsEntry("spark.stage.maxConsecutiveAttempts", "4");
+  }
+
+  @Test
+  void localLibtorchGoesWhereTheModelRunsWithVersionAndFlavour() throws Exception {
+    Map<String, String> env = Map.of("PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib");
+    Result replicas =
+        submit("submit-yarn.sh", env, "--dry-run", "--gpu", "train", "--replicas", "2");
+    assertThat(replicas.exit).as(replicas.err).isZero();
+    assertThat(confs(replicas.out))
+        .containsEntry("spark.executorEnv.PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib")
+        .containsEntry("spark.executorEnv.PYTORCH_VERSION", "2.7.1")
+        .containsEntry("spark.executorEnv.PYTORCH_FLAVOR", "cu128")
+        // The driver only averages gradients.
+        .doesNotContainKey("spark.yarn.appMasterEnv.PYTORCH_LIBRARY_PATH");
+    Result single = submit("submit-yarn.sh", env, "--dry-run", "--gpu", "train");
+    assertThat(confs(single.out))
+        .containsEntry("spark.yarn.appMasterEnv.PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib")
+        .containsEntry("spark.yarn.appMasterEnv.PYTORCH_FLAVOR", "cu128");
+    Result k8s =
+        submit(
+            "submit-k8s.sh",
+            Map.of("K8S_API", "https://k8s.test:6443", "PYTORCH_LIBRARY_PATH", "/opt/lt/lib"),
+            "--dry-run",
+            "--gpu",
+            "generate",
+            "--checkpoint",
+            "s3a://b/run");
+    assertThat(confs(k8s.out))
+        .containsEntry("spark.kubernetes.driverEnv.PYTORCH_LIBRARY_PATH", "/opt/lt/lib")
+        .containsEntry("spark.driver.resource.gpu.amount", "1");
+    Result none = submit("submit-yarn.sh", Map.of(), "--dry-run", "--gpu", "train");
+    assertThat(none.out).doesNotContain("PYTORCH_");
   }
 
   @Test
@@ -194,7 +549,7 @@ class DeployFilesTest {
   }
 
   @Test
-  void k8sTrainDryRunWithGpuAndSecretReferences() throws Exception {
+  void k8sDistributedTrainDryRunWithGpuExecutorsAndSecretReferences() throws Exception {
     Result r =
         submit(
             "submit-k8s.sh",
@@ -210,30 +565,59 @@ class DeployFilesTest {
             "--data",
             "s3a://b/tokens",
             "--output",
-            "s3a://b/run");
+            "s3a://b/run",
+            "--replicas",
+            "4");
     assertThat(r.exit).as(r.err).isZero();
+    assertThat(occurrences(r.out, "--class ")).isEqualTo(1);
     assertThat(r.out)
         .contains("--master k8s://https://k8s.test:6443")
-        .contains("--conf spark.kubernetes.container.image=registry.test/spark-llm:1")
-        .contains("--conf spark.kubernetes.namespace=ml")
-        .contains("--conf spark.kubernetes.authenticate.driver.serviceAccountName=spark-llm")
         .contains("--class dev.sparkllm.jobs.SparkLlm \\\n  " + JAR + " \\\n  train \\\n")
-        .contains(
-            "--conf spark.kubernetes.driver.secretKeyRef.AWS_SECRET_ACCESS_KEY="
-                + "s3-keys:AWS_SECRET_ACCESS_KEY")
-        .contains(
-            "--conf spark.kubernetes.executor.secretKeyRef.AWS_ACCESS_KEY_ID="
-                + "s3-keys:AWS_ACCESS_KEY_ID")
-        .contains("--conf spark.hadoop.fs.s3a.endpoint=http://minio.ml:9000")
-        .contains("--conf spark.dynamicAllocation.enabled=false")
-        .contains("--conf spark.driver.resource.gpu.amount=1")
-        .contains("--conf spark.driver.resource.gpu.vendor=nvidia.com")
-        .contains(
-            "--conf spark.driver.resource.gpu.discoveryScript="
-                + "/opt/spark-llm/gpu/getGpusResources.sh")
-        .contains("--conf spark.executor.resource.gpu.vendor=nvidia.com")
-        .contains("--conf spark.task.resource.gpu.amount=1")
+        .endsWith("--output s3a://b/run \\\n  --replicas 4\n")
+        .doesNotContain("spark.driver.resource.gpu")
         .doesNotContain(SECRET);
+    assertThat(confs(r.out))
+        .containsEntry("spark.kubernetes.container.image", "registry.test/spark-llm:1")
+        .containsEntry("spark.kubernetes.namespace", "ml")
+        .containsEntry("spark.kubernetes.authenticate.driver.serviceAccountName", "spark-llm")
+        .containsEntry(
+            "spark.kubernetes.driver.secretKeyRef.AWS_SECRET_ACCESS_KEY",
+            "s3-keys:AWS_SECRET_ACCESS_KEY")
+        .containsEntry(
+            "spark.kubernetes.executor.secretKeyRef.AWS_ACCESS_KEY_ID", "s3-keys:AWS_ACCESS_KEY_ID")
+        .containsEntry("spark.hadoop.fs.s3a.endpoint", "http://minio.ml:9000")
+        .containsEntry("spark.executor.instances", "4")
+        .containsEntry("spark.executor.cores", "2")
+        .containsEntry("spark.task.cpus", "2")
+        .containsEntry("spark.executor.resource.gpu.amount", "1")
+        .containsEntry("spark.executor.resource.gpu.vendor", "nvidia.com")
+        .containsEntry(
+            "spark.executor.resource.gpu.discoveryScript", "/opt/spark-llm/gpu/getGpusResources.sh")
+        .containsEntry("spark.task.resource.gpu.amount", "1")
+        .containsEntry("spark.dynamicAllocation.enabled", "false")
+        .containsEntry("spark.speculation", "false")
+        .containsEntry("spark.stage.maxConsecutiveAttempts", "4")
+        .doesNotContainKeys("spark.driver.resource.gpu.amount", "spark.driver.resource.gpu.vendor");
+  }
+
+  @Test
+  void k8sSingleReplicaTrainGivesTheDriverPodTheGpu() throws Exception {
+    Result r =
+        submit(
+            "submit-k8s.sh",
+            Map.of("K8S_API", "https://k8s.test:6443"),
+            "--dry-run",
+            "--gpu",
+            "train",
+            "--data",
+            "s3a://b/tokens");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(confs(r.out))
+        .containsEntry("spark.driver.resource.gpu.amount", "1")
+        .containsEntry("spark.driver.resource.gpu.vendor", "nvidia.com")
+        .containsEntry(
+            "spark.driver.resource.gpu.discoveryScript", "/opt/spark-llm/gpu/getGpusResources.sh")
+        .doesNotContainKeys("spark.executor.resource.gpu.amount", "spark.task.resource.gpu.amount");
   }
 
   @Test
@@ -291,17 +675,99 @@ class DeployFilesTest {
     assertThat(r.exit).as(r.out + r.err).isZero();
   }
 
-  private static List<String> envNames(JsonNode role) {
-    List<String> names = new ArrayList<>();
-    role.path("env").forEach(e -> names.add(e.path("name").asText()));
-    return names;
+  /** The --conf entries of a dry run; a key given twice fails (the last would silently win). */
+  private static Map<String, String> confs(String dryRun) {
+    Map<String, String> confs = new LinkedHashMap<>();
+    for (String line : dryRun.split("\n")) {
+      String l = line.strip();
+      if (l.endsWith("\\")) {
+        l = l.substring(0, l.length() - 1).strip();
+      }
+      if (l.startsWith("--conf ")) {
+        String kv = l.substring("--conf ".length());
+        int eq = kv.indexOf('=');
+        assertThat(confs.put(kv.substring(0, eq), kv.substring(eq + 1)))
+            .as("--conf %s given twice", kv.substring(0, eq))
+            .isNull();
+      }
+    }
+    return confs;
+  }
+
+  private static String text(Element parent, String child) {
+    for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (n instanceof Element e && e.getTagName().equals(child)) {
+        return e.getTextContent().strip();
+      }
+    }
+    return "";
+  }
+
+  private static int occurrences(String text, String part) {
+    int n = 0;
+    for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length())) {
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * The DAG loaded against stand-ins for Airflow (src/test/resources/deploy/dag_probe.py), its
+   * templates rendered for a first try and a retry.
+   */
+  private static JsonNode probeDag(String dag, Map<String, String> env, Path tmp) throws Exception {
+    assumeThat(onPath("python3")).as("python3 is not on PATH; DAGs not loaded").isTrue();
+    Result modules = run(List.of("python3", "-c", "import jinja2, yaml"), Map.of());
+    assumeThat(modules.exit).as("python3 lacks jinja2 or PyYAML; DAGs not loaded").isZero();
+    Path probe = tmp.resolve("dag_probe.py");
+    try (var in = DeployFilesTest.class.getResourceAsStream("/deploy/dag_probe.py")) {
+      Files.copy(in, probe, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    Map<String, String> all = new HashMap<>(env);
+    all.put("PYTHONDONTWRITEBYTECODE", "1");
+    Result r =
+        run(
+            List.of("python3", probe.toString(), DEPLOY.resolve("airflow").resolve(dag).toString()),
+            all);
+    assertThat(r.exit).as(r.err).isZero();
+    return new ObjectMapper().readTree(r.out);
+  }
+
+  private static JsonNode task(JsonNode dag, String id, String attempt) {
+    for (JsonNode t : dag.path("tasks")) {
+      if (t.path(attempt).path("task_id").asText().equals(id)) {
+        return t.path(attempt);
+      }
+    }
+    throw new AssertionError("no task " + id);
+  }
+
+  private static List<String> strings(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(v -> out.add(v.asText()));
+    return out;
+  }
+
+  private static JsonNode manifest(String stage) throws IOException {
+    return new ObjectMapper(new YAMLFactory())
+        .readTree(DEPLOY.resolve("k8s").resolve(stage + ".yaml").toFile());
+  }
+
+  /** The value of "--set KEY=VALUE" in a job's arguments. */
+  private static String setting(List<String> args, String key) {
+    for (int i = 0; i + 1 < args.size(); i++) {
+      if (args.get(i).equals("--set") && args.get(i + 1).startsWith(key + "=")) {
+        return args.get(i + 1).substring(key.length() + 1);
+      }
+    }
+    throw new AssertionError("no --set " + key + "=... in " + args);
   }
 
   private static Result submit(String script, Map<String, String> env, String... args)
       throws Exception {
     List<String> cmd = new ArrayList<>(List.of(bash(), DEPLOY.resolve(script).toString()));
     cmd.addAll(List.of(args));
-    Map<String, String> all = new java.util.HashMap<>();
+    Map<String, String> all = new HashMap<>();
     // Set in every run: the scripts must never print it, whatever they are asked to do.
     all.put("AWS_SECRET_ACCESS_KEY", SECRET);
     all.put("SPARK_LLM_JAR", JAR);
@@ -352,6 +818,18 @@ class DeployFilesTest {
             "SPARK_LLM_EXTRA_JARS",
             "SPARK_LLM_QUEUE",
             "SPARK_LLM_EXECUTOR_GPUS",
+            "SPARK_LLM_NUM_EXECUTORS",
+            "SPARK_LLM_EXECUTOR_CORES",
+            "SPARK_LLM_EXECUTOR_MEMORY",
+            "SPARK_LLM_DRIVER_MEMORY",
+            "SPARK_LLM_APP_NAME",
+            "SPARK_LLM_MAX_ATTEMPTS",
+            "SPARK_LLM_TASK_MAX_FAILURES",
+            "SPARK_LLM_EXECUTOR_WAIT",
+            "SPARK_LLM_GPU",
+            "SPARK_LLM_REPLICAS",
+            "SPARK_LLM_RETRIES",
+            "SPARK_LLM_MANIFESTS",
             "PYTORCH_LIBRARY_PATH",
             "PYTORCH_VERSION",
             "PYTORCH_FLAVOR",

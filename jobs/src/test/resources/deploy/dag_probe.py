@@ -1,0 +1,90 @@
+"""Loads an Airflow DAG file against stand-ins for the Airflow modules and prints its tasks as
+JSON, each templated field rendered for a first try and a retry (DeployFilesTest reads it).
+Usage: python3 dag_probe.py DAG_FILE. Needs jinja2 (and PyYAML for the Kubernetes DAG)."""
+
+import importlib.util
+import json
+import sys
+import types
+
+import jinja2
+
+sys.dont_write_bytecode = True
+TASKS = []
+
+
+class Operator:
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        TASKS.append(kwargs)
+
+    def __rshift__(self, other):
+        return other
+
+
+class DAG:
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def module(name, **attrs):
+    m = types.ModuleType(name)
+    m.__dict__.update(attrs)
+    sys.modules[name] = m
+
+
+module("pendulum", datetime=lambda *a, **k: "2025-01-01")
+module("airflow", DAG=DAG)
+module("airflow.models")
+module("airflow.models.param", Param=lambda default=None, **k: default)
+for package in ["providers", "providers.apache", "providers.apache.spark",
+                "providers.apache.spark.operators", "providers.cncf",
+                "providers.cncf.kubernetes", "providers.cncf.kubernetes.operators"]:
+    module("airflow." + package)
+module("airflow.providers.apache.spark.operators.spark_submit", SparkSubmitOperator=Operator)
+module("airflow.providers.cncf.kubernetes.operators.spark_kubernetes",
+       SparkKubernetesOperator=Operator)
+
+spec = importlib.util.spec_from_file_location("dag_under_test", sys.argv[1])
+dag_module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(dag_module)
+dag = dag_module.dag
+
+env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+
+
+def render(value, try_number):
+    context = {
+        "params": dag.kwargs["params"],
+        "ti": types.SimpleNamespace(try_number=try_number),
+        "ts_nodash": "20250101T000000",
+    }
+    if isinstance(value, str):
+        return env.from_string(value).render(context)
+    if isinstance(value, list):
+        return [render(v, try_number) for v in value]
+    if isinstance(value, dict):
+        return {k: render(v, try_number) for k, v in value.items()}
+    return value
+
+
+out = {"dag_id": dag.kwargs["dag_id"], "default_args": {"retries": dag.kwargs["default_args"]["retries"]}, "tasks": []}
+for task in TASKS:
+    rendered = {"first": {}, "retry": {}}
+    for key, value in task.items():
+        for label, try_number in (("first", 1), ("retry", 2)):
+            rendered[label][key] = render(value, try_number)
+    if "application_file" in task:
+        import yaml
+
+        for label in ("first", "retry"):
+            rendered[label]["application_file"] = yaml.safe_load(
+                rendered[label]["application_file"])
+    out["tasks"].append(rendered)
+print(json.dumps(out, default=str))
