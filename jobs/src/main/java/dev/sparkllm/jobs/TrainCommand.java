@@ -1,5 +1,8 @@
 package dev.sparkllm.jobs;
 
+import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.training.Checkpoints;
+import dev.sparkllm.training.DistributedTrainJob;
 import dev.sparkllm.training.TrainJob;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,22 +35,52 @@ final class TrainCommand implements Callable<Integer> {
   boolean resume;
 
   @Option(
+      names = "--auto-resume",
+      description =
+          "Continue from RUN/checkpoints/latest when there is one, else start a new run: for"
+              + " schedulers that retry a failed task with the same arguments (Airflow).")
+  boolean autoResume;
+
+  @Option(
       names = "--replicas",
-      paramLabel = "N",
+      paramLabel = "N|auto",
       description =
           "Data-parallel replicas, one Spark task each (same as --set"
-              + " training.distributed.replicas=N); 0 = one replica on the driver.")
-  Integer replicas;
+              + " training.distributed.replicas=N); auto = one per task slot (GPU); 0 = one"
+              + " replica on the driver.")
+  String replicas;
 
   @Mixin JobOptions job;
+
+  static Integer replicaCount(String value) {
+    if (value == null) {
+      return null;
+    }
+    if (value.equals("auto")) {
+      return DistributedTrainJob.AUTO;
+    }
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // falls through to the error
+    }
+    throw new SparkLlmException("--replicas must be a count >= 0 or auto, got '" + value + "'");
+  }
 
   @Override
   public Integer call() throws Exception {
     job.prependOverride("model.preset", preset);
-    job.prependOverride("training.distributed.replicas", replicas);
+    job.prependOverride("training.distributed.replicas", replicaCount(replicas));
+    if (resume && autoResume) {
+      throw new SparkLlmException("give --resume or --auto-resume, not both");
+    }
     return job.withSpark(
         (cfg, spark) -> {
-          TrainJob.TrainResult r = TrainJob.runConfigured(spark, cfg, data, output, resume);
+          boolean fromCheckpoint = resume || (autoResume && Checkpoints.latest(output) != null);
+          TrainJob.TrainResult r = TrainJob.runConfigured(spark, cfg, data, output, fromCheckpoint);
           System.out.printf(
               "train: step %d, last train loss %.4f, best val loss %.4f%s; checkpoint %s%n",
               r.finalStep(),

@@ -101,6 +101,14 @@ class CliErrorsTest {
   }
 
   @Test
+  void badReplicaCount() {
+    CliCapture c =
+        CliCapture.run(
+            "train", "--data", input, "--output", output, "--replicas", "two", "--master=local[2]");
+    assertOneLineUserError(c, "--replicas must be a count >= 0 or auto, got 'two'");
+  }
+
+  @Test
   void unknownOptionIsUsageError() {
     CliCapture c = preprocess("--vocab-size", "512");
     assertThat(c.exitCode).isEqualTo(2);

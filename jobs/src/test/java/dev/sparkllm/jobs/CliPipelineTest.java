@@ -109,7 +109,8 @@ class CliPipelineTest {
                 "--preset",
                 "tiny",
                 "--replicas",
-                "2",
+                "auto",
+                "--auto-resume",
                 "--set",
                 "training.max_steps=2",
                 "--set",
@@ -117,9 +118,34 @@ class CliPipelineTest {
                 "--set",
                 "training.threads=1"))
         .isZero();
+    // auto: one replica per task slot of local[2]; --auto-resume on a new run starts it.
     assertThat(Files.readAllLines(Path.of(dist, "metrics.jsonl")))
         .last()
         .satisfies(l -> assertThat(l).contains("\"replicas\":2").contains("\"comm_ms\""));
+    // The same command again, as a scheduler retries it, continues the run instead of refusing.
+    assertThat(
+            cli(
+                "train",
+                "--data",
+                data,
+                "--output",
+                dist,
+                "--preset",
+                "tiny",
+                "--replicas",
+                "auto",
+                "--auto-resume",
+                "--set",
+                "training.max_steps=4",
+                "--set",
+                "training.lr_decay_steps=4",
+                "--set",
+                "training.batch_size=2",
+                "--set",
+                "training.threads=1"))
+        .isZero();
+    assertThat(Files.readString(Path.of(dist, "checkpoints", "latest")).trim())
+        .isEqualTo("step-0000004");
 
     CliCapture gen =
         CliCapture.run(

@@ -55,12 +55,17 @@ public final class DistributedTrainJob {
    */
   static final ReentrantLock SAME_JVM = new ReentrantLock();
 
+  /**
+   * {@code training.distributed.replicas} value (CLI: {@code --replicas auto}): every task slot.
+   */
+  public static final int AUTO = -1;
+
   private DistributedTrainJob() {}
 
   public static TrainJob.TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume, int replicas) {
     SparkConf conf = spark.sparkContext().getConf();
-    checkCluster(conf, spark.sparkContext().defaultParallelism(), replicas);
+    replicas = checkCluster(conf, spark.sparkContext().defaultParallelism(), replicas);
     if (replicas > 1 && conf.get("spark.master", "").startsWith("local[")) {
       LOG.warn(
           "{} replicas share one JVM in local mode: their compute takes turns (see"
@@ -154,8 +159,11 @@ public final class DistributedTrainJob {
     }
   }
 
-  /** Fails fast where a barrier stage would wait forever or be refused. */
-  static void checkCluster(SparkConf conf, int defaultParallelism, int replicas) {
+  /**
+   * Fails fast where a barrier stage would wait forever or be refused; returns the replica count,
+   * resolving {@link #AUTO} to one replica per task slot (per GPU when tasks get GPUs).
+   */
+  static int checkCluster(SparkConf conf, int defaultParallelism, int replicas) {
     if (conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
       throw new SparkLlmException(
           "train --replicas needs spark.dynamicAllocation.enabled=false: a barrier stage must"
@@ -163,6 +171,16 @@ public final class DistributedTrainJob {
     }
     int taskCpus = conf.getInt("spark.task.cpus", 1);
     int slots = defaultParallelism / Math.max(1, taskCpus);
+    double taskGpus = conf.getDouble("spark.task.resource.gpu.amount", 0);
+    int executors = conf.getInt("spark.executor.instances", 0);
+    if (taskGpus > 0 && executors > 0) {
+      double perExecutor = conf.getDouble("spark.executor.resource.gpu.amount", 0);
+      slots = Math.min(slots, executors * (int) Math.floor(perExecutor / taskGpus + 1e-9));
+    }
+    if (replicas == AUTO) {
+      replicas = slots;
+      LOG.info("--replicas auto: {} replicas, one per task slot", replicas);
+    }
     if (replicas < 1 || replicas > slots) {
       throw new SparkLlmException(
           "train --replicas "
@@ -175,6 +193,7 @@ public final class DistributedTrainJob {
               + taskCpus
               + "); lower --replicas or add executors/cores");
     }
+    return replicas;
   }
 
   /** A replica's own one-line error out of Spark's task-failure text, if there is one. */
@@ -345,8 +364,10 @@ public final class DistributedTrainJob {
         computeLock.unlock();
       }
       flat[off] = (float) loss;
+      checkFinite(step, flat, grads, "its own forward/backward (before averaging)");
       long t0 = System.nanoTime();
       float[] avg = client.average(step, flat);
+      checkFinite(step, avg, grads, "the average of the replicas' gradients");
       commNanos += System.nanoTime() - t0;
       off = 0;
       computeLock.lock();
@@ -363,6 +384,27 @@ public final class DistributedTrainJob {
         computeLock.unlock();
       }
       return avg[off];
+    }
+
+    /**
+     * A non-finite gradient names its parameter and where it came from (this rank's backward or the
+     * average), instead of surfacing later as a NaN gradient norm on every rank.
+     */
+    private void checkFinite(long step, float[] flat, Map<String, NDArray> grads, String source) {
+      int off = 0;
+      for (Map.Entry<String, NDArray> e : grads.entrySet()) {
+        int len = Math.toIntExact(e.getValue().size());
+        for (int i = off; i < off + len; i++) {
+          if (!Float.isFinite(flat[i])) {
+            throw new SparkLlmException(
+                String.format(
+                    "rank %d: gradient of %s[%d] is %s at step %d, from %s; training diverged"
+                        + " (lower training.learning_rate or set training.grad_clip)",
+                    rank, e.getKey(), i - off, flat[i], step, source));
+          }
+        }
+        off += len;
+      }
     }
 
     @Override
@@ -384,6 +426,11 @@ public final class DistributedTrainJob {
       long t0 = System.nanoTime();
       client.checksum(step, sum);
       commNanos += System.nanoTime() - t0;
+    }
+
+    @Override
+    public void publish(long step, String metricsLine) {
+      client.metrics(step, metricsLine);
     }
 
     @Override

@@ -48,7 +48,13 @@ public final class TrainJob {
   public static TrainResult runConfigured(
       SparkSession spark, Config config, String data, String output, boolean resume) {
     int replicas = config.getInt("training.distributed.replicas");
-    return replicas > 0
+    if (replicas < DistributedTrainJob.AUTO) {
+      throw new SparkLlmException(
+          "training.distributed.replicas must be a count >= 1, 0 (one replica on the driver) or"
+              + " -1 (one per task slot), got "
+              + replicas);
+    }
+    return replicas != 0
         ? DistributedTrainJob.run(spark, config, data, output, resume, replicas)
         : run(spark, config, data, output, resume);
   }
@@ -121,6 +127,9 @@ public final class TrainJob {
 
     /** Per-step means since the last call (communication ms, bytes), for metrics.jsonl. */
     Map<String, Object> windowMetrics(long computeNanos, int steps);
+
+    /** Hands the writer's metrics line of {@code step} to the driver (for its log). */
+    void publish(long step, String metricsLine);
   }
 
   static void checkCompatible(GptConfig model, TokenData.Manifest manifest, String data) {
@@ -406,14 +415,19 @@ public final class TrainJob {
         m.put("replicas", exchange.world());
         m.putAll(exchange.windowMetrics(windowNanos, windowSteps));
       }
+      String line;
       try {
-        metrics.add(
+        line =
             Json.MAPPER
                 .writer()
                 .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                .writeValueAsString(m));
+                .writeValueAsString(m);
       } catch (Exception e) {
         throw new IllegalStateException(e);
+      }
+      metrics.add(line);
+      if (exchange != null && writer) {
+        exchange.publish(step, line);
       }
     }
 

@@ -154,6 +154,16 @@ class DistributedTrainJobTest {
     DistributedTrainJob.checkCluster(twoCpus, 8, 4);
     assertThatThrownBy(() -> DistributedTrainJob.checkCluster(twoCpus, 8, 5))
         .hasMessageContaining("the cluster has 4");
+    // auto: a replica per task slot, or per GPU when tasks take GPUs and there are fewer.
+    assertThat(DistributedTrainJob.checkCluster(twoCpus, 8, DistributedTrainJob.AUTO)).isEqualTo(4);
+    org.apache.spark.SparkConf gpus =
+        new org.apache.spark.SparkConf()
+            .set("spark.executor.instances", "3")
+            .set("spark.executor.resource.gpu.amount", "1")
+            .set("spark.task.resource.gpu.amount", "1");
+    assertThat(DistributedTrainJob.checkCluster(gpus, 12, DistributedTrainJob.AUTO)).isEqualTo(3);
+    assertThatThrownBy(() -> DistributedTrainJob.checkCluster(gpus, 12, 4))
+        .hasMessageContaining("the cluster has 3");
   }
 
   @Test

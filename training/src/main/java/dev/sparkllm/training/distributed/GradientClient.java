@@ -139,6 +139,18 @@ public final class GradientClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends a metrics line for the driver's log. Not counted in {@link #bytesSent()}, which measures
+   * the gradient traffic.
+   */
+  public void metrics(long step, String json) {
+    try {
+      Wire.writeText(out, Wire.METRICS, rank, step, json);
+    } catch (IOException e) {
+      throw failed(step, e);
+    }
+  }
+
   /** Tells the service why this rank gives up, so the others fail with the reason at once. */
   public void abort(String reason) {
     try {

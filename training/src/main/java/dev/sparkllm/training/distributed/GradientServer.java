@@ -197,6 +197,12 @@ public final class GradientServer implements AutoCloseable {
       }
       while (!closed) {
         Wire.Frame f = Wire.read(in);
+        if (f.kind() == Wire.METRICS) {
+          // On a cluster rank 0's own log is an executor's; this puts the run's progress in the
+          // driver log, where spark-submit and Airflow show it.
+          LOG.info("train metrics (rank {}): {}", conn.rank, f.text());
+          continue;
+        }
         bytesIn.addAndGet(f.bytes());
         if (f.kind() == Wire.ERROR) {
           // The replica failed on its own (e.g. a NaN gradient norm): its reason, not "lost", is

@@ -28,6 +28,9 @@ final class Wire {
   /** A rank finished training and closes its connection on purpose. */
   static final byte BYE = 6;
 
+  /** Rank 0's metrics line of a step (JSON text), for the driver's log; not answered. */
+  static final byte METRICS = 7;
+
   /** Payload types. */
   static final byte FP32 = 0;
 

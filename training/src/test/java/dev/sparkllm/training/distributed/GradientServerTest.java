@@ -124,6 +124,43 @@ class GradientServerTest {
   }
 
   @Test
+  void metricsLinesGoToTheDriverLogAndAreNotCountedAsGradientTraffic() throws Exception {
+    List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+    org.apache.logging.log4j.core.LoggerContext ctx =
+        (org.apache.logging.log4j.core.LoggerContext)
+            org.apache.logging.log4j.LogManager.getContext(false);
+    org.apache.logging.log4j.core.config.LoggerConfig config =
+        ctx.getConfiguration().getLoggerConfig(GradientServer.class.getName());
+    org.apache.logging.log4j.core.appender.AbstractAppender capture =
+        new org.apache.logging.log4j.core.appender.AbstractAppender(
+            "capture",
+            null,
+            null,
+            true,
+            org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+          @Override
+          public void append(org.apache.logging.log4j.core.LogEvent e) {
+            logged.add(e.getMessage().getFormattedMessage());
+          }
+        };
+    capture.start();
+    config.addAppender(capture, org.apache.logging.log4j.Level.INFO, null);
+    ctx.updateLoggers();
+    try (GradientServer s = new GradientServer("127.0.0.1", 0, 1, Duration.ofSeconds(5));
+        GradientClient c = client(s, 0, 1, 0, "fp32")) {
+      c.metrics(5, "{\"step\":5,\"train_loss\":1.25}");
+      // Frames of one connection are handled in order: once the average is back, so is the log.
+      assertThat(c.average(5, new float[] {2f})).containsExactly(2f);
+      assertThat(logged).contains("train metrics (rank 0): {\"step\":5,\"train_loss\":1.25}");
+      assertThat(c.bytesSent()).isEqualTo(2L * Wire.HEADER_BYTES + 4);
+      assertThat(s.bytesReceived()).isEqualTo(2L * Wire.HEADER_BYTES + 4);
+    } finally {
+      config.removeAppender("capture");
+      ctx.updateLoggers();
+    }
+  }
+
+  @Test
   void bf16RoundsToNearestEven() {
     // 1 + 2^-8 lies exactly between two bf16 values: ties go to the even mantissa (1.0).
     assertThat(Wire.fromBf16(Wire.toBf16(1f + 0x1p-8f))).isEqualTo(1f);
@@ -149,6 +186,7 @@ class GradientServerTest {
                 try (GradientClient c = client(s, r, 2, 0, "bf16")) {
                   float[] avg = c.average(0, new float[] {1f, 1f + 0x1p-8f + r * 0x1p-6f});
                   assertThat(c.bytesSent()).isEqualTo(2L * Wire.HEADER_BYTES + 4);
+                  c.finish(); // a clean end: not a lost rank
                   return avg;
                 }
               });
@@ -205,7 +243,9 @@ class GradientServerTest {
           2,
           r -> {
             try (GradientClient c = client(s, r, 2, 0, "fp32")) {
-              return c.average(3, new float[] {r});
+              float[] avg = c.average(3, new float[] {r});
+              c.finish();
+              return avg;
             }
           });
       List<float[]> got =
@@ -213,7 +253,9 @@ class GradientServerTest {
               2,
               r -> {
                 try (GradientClient c = client(s, r, 2, 1, "fp32")) {
-                  return c.average(0, new float[] {2f * r}); // resumed from an earlier step
+                  float[] avg = c.average(0, new float[] {2f * r}); // resumed from earlier
+                  c.finish();
+                  return avg;
                 }
               });
       assertThat(got.get(0)).containsExactly(1f);
