@@ -92,6 +92,7 @@ public final class DistributedTrainJob {
     TrainJob.Prepared prepared = TrainJob.prepare(config, data, output, resume);
     String host = conf.get("spark.driver.host", "localhost");
     try (GradientServer server = new GradientServer(host, dist.getInt("port"), replicas, timeout)) {
+      server.setMetricsLogging(!conf.get("spark.master", "").startsWith("local["));
       LOG.info(
           "gradient service on {}:{} for {} replicas ({} on the wire)",
           host,

@@ -57,6 +57,7 @@ public final class GradientServer implements AutoCloseable {
   private boolean[] finished;
   private String lost;
   private volatile String failure;
+  private volatile boolean logMetrics = true;
   private volatile boolean closed;
 
   public GradientServer(String bindHost, int port, int world, Duration timeout) throws IOException {
@@ -84,6 +85,11 @@ public final class GradientServer implements AutoCloseable {
 
   public int port() {
     return socket.getLocalPort();
+  }
+
+  /** Off where rank 0 logs into the driver's own log already (local mode). */
+  public void setMetricsLogging(boolean on) {
+    this.logMetrics = on;
   }
 
   /** The first error sent to the ranks (timeout, divergence), or null. */
@@ -200,7 +206,9 @@ public final class GradientServer implements AutoCloseable {
         if (f.kind() == Wire.METRICS) {
           // On a cluster rank 0's own log is an executor's; this puts the run's progress in the
           // driver log, where spark-submit and Airflow show it.
-          LOG.info("train metrics (rank {}): {}", conn.rank, f.text());
+          if (logMetrics) {
+            LOG.info("train metrics (rank {}): {}", conn.rank, f.text());
+          }
           continue;
         }
         bytesIn.addAndGet(f.bytes());
