@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.Storage;
 import dev.sparkllm.training.distributed.GradientClient;
 import dev.sparkllm.training.distributed.GradientServer;
 import java.io.IOException;
@@ -73,7 +74,8 @@ public final class DistributedTrainJob {
           new Replica(
               config,
               prepared,
-              output,
+              // A relative path would resolve against each executor's working directory.
+              Storage.qualify(output),
               resume,
               host,
               server.port(),
