@@ -175,9 +175,13 @@ final class BenchmarkCommand implements Callable<Integer> {
             microRounds,
             microSeconds,
             seed);
+    if (job.master != null && job.master.startsWith("local-cluster")) {
+      // First, so the user's own --conf entries still win.
+      job.sparkConf.addAll(0, DistributedBenchmark.localClusterConf());
+    }
     return job.withSpark(
         (cfg, spark) -> {
-          Path work = Path.of(output, "distributed-work");
+          Path work = Path.of(output, "distributed-work").toAbsolutePath();
           Map<String, Object> r =
               DistributedBenchmark.run(spark, job.config, new ArrayList<>(job.overrides), work, o);
           String path = DistributedBenchmark.write(r, output);

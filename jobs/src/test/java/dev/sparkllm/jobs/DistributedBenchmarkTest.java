@@ -160,16 +160,29 @@ class DistributedBenchmarkTest {
     JsonNode est = r.get("model_estimates");
     assertThat(est).hasSize(2);
     for (JsonNode e : est) {
+      String wire = e.get("wire").asText();
       double tc = e.get("t_c_ms").asDouble();
-      double k = e.get("k_ms_per_replica").asDouble();
+      double a = e.get("a_ms").asDouble();
+      double kCpu = e.get("k_driver_cpu_ms_per_replica").asDouble();
       assertThat(tc).isEqualTo(single.get("step_ms").asDouble());
-      assertThat(k).isPositive();
-      assertThat(e.get("weak_scaling_max_speedup").asDouble()).isCloseTo(tc / k, within(1e-9));
-      assertThat(e.get("strong_scaling_best_replicas").asDouble())
+      assertThat(a).isNotNegative();
+      assertThat(kCpu).isPositive();
+      assertThat(e.get("frame_bytes").asLong())
+          .isEqualTo(HEADER + (wire.equals("bf16") ? 2 : 4) * (PARAMS + 1));
+      assertThat(e.at("/measured_efficiency_by_replicas/2").asDouble()).isPositive();
+      JsonNode nets = e.get("networks");
+      assertThat(nets).hasSize(4);
+      assertThat(nets.get(0).get("k_ms_per_replica").asDouble()).isEqualTo(kCpu);
+      JsonNode ten = nets.get(2);
+      assertThat(ten.get("network").asText()).isEqualTo("10 Gbit/s");
+      double k = ten.get("k_ms_per_replica").asDouble();
+      assertThat(k)
+          .isCloseTo(kCpu + 2.0 * e.get("frame_bytes").asLong() / 1.25e9 * 1e3, within(1e-9));
+      assertThat(ten.at("/predicted_efficiency_by_replicas/2").asDouble())
+          .isCloseTo(tc / (tc + a + 2 * k), within(1e-9));
+      assertThat(ten.get("weak_scaling_speedup_limit").asDouble()).isCloseTo(tc / k, within(1e-9));
+      assertThat(ten.get("strong_scaling_best_replicas").asDouble())
           .isCloseTo(Math.sqrt(tc / k), within(1e-9));
-      JsonNode two = e.at("/efficiency_by_replicas/2");
-      assertThat(two.get("predicted").asDouble()).isCloseTo(tc / (tc + 2 * k), within(1e-9));
-      assertThat(two.get("measured").asDouble()).isPositive();
     }
     assertThat(Files.isDirectory(tmp.resolve("distributed-work"))).isTrue();
   }
