@@ -46,7 +46,7 @@ final class BenchmarkCommand implements Callable<Integer> {
       names = "--presets",
       defaultValue = "tiny,mini",
       split = ",",
-      description = "distributed: model presets to train (default tiny,mini).")
+      description = "distributed: model presets to train (default tiny,mini; none: skip training).")
   List<String> presets;
 
   @Option(
@@ -108,7 +108,7 @@ final class BenchmarkCommand implements Callable<Integer> {
       split = ",",
       description =
           "distributed: buffer sizes for the averaging service alone, preset names or parameter"
-              + " counts (default tiny,mini,gpt2).")
+              + " counts (default tiny,mini,gpt2; none: skip).")
   List<String> microSizes;
 
   @Option(

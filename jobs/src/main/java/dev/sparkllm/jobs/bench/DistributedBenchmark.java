@@ -72,6 +72,9 @@ public final class DistributedBenchmark {
       double microSeconds,
       long seed) {
     public Options {
+      // "none" runs only the other part.
+      presets = presets.equals(List.of("none")) ? List.of() : List.copyOf(presets);
+      microSizes = microSizes.equals(List.of("none")) ? List.of() : List.copyOf(microSizes);
       if (warmup < 1) {
         // The first step also carries the connection handshake and cold kernels.
         throw new SparkLlmException("--warmup must be >= 1, got " + warmup);
@@ -144,7 +147,9 @@ public final class DistributedBenchmark {
     settings.put("overrides", overrides);
     result.put("settings", settings);
 
-    warmUp(spark, configFile, overrides, work, o, slots);
+    if (!o.presets().isEmpty()) {
+      warmUp(spark, configFile, overrides, work, o, slots);
+    }
     List<Map<String, Object>> training = new ArrayList<>();
     for (String preset : o.presets()) {
       training.addAll(trainPreset(spark, configFile, overrides, work, o, preset, slots));
