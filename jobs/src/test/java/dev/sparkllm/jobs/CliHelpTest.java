@@ -16,7 +16,7 @@ class CliHelpTest {
         "tokenize        | --input --tokenizer --output --seq-len --mode --set --master",
         "train           | --data --output --preset --resume --config --set --master --conf",
         "generate        | --checkpoint --tokenizer --prompt --max-tokens --temperature --top-k",
-        "benchmark       | --output --mb --seed",
+        "benchmark       | --output --mb --seed --presets --replicas --wire --micro-sizes",
         "evaluate        | --checkpoint --data --output --tasks --overwrite --set --master",
         "report          | --run --output --verbose",
       })

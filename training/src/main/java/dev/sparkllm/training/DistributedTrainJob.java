@@ -104,7 +104,8 @@ public final class DistributedTrainJob {
               new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()),
               config,
               prepared,
-              output,
+              // A relative path would resolve against each executor's working directory.
+              Storage.qualify(output),
               resume,
               host,
               server.port(),
@@ -145,9 +146,10 @@ public final class DistributedTrainJob {
         throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
       }
       LOG.info(
-          "gradient service moved {} bytes in, {} bytes out",
+          "gradient service moved {} bytes in, {} bytes out; {} s decoding, averaging, encoding",
           server.bytesReceived(),
-          server.bytesSent());
+          server.bytesSent(),
+          String.format("%.2f", server.reduceNanos() / 1e9));
       for (String r : results) {
         if (!r.isEmpty()) {
           return Json.MAPPER.readValue(r, TrainJob.TrainResult.class);

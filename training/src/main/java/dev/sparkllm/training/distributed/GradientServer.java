@@ -51,6 +51,7 @@ public final class GradientServer implements AutoCloseable {
   private final Map<Long, Round> sumRounds = new HashMap<>();
   private final AtomicLong bytesIn = new AtomicLong();
   private final AtomicLong bytesOut = new AtomicLong();
+  private final AtomicLong reduceNanos = new AtomicLong();
   private int attempt = -1;
   private long lastAveraged = -1;
   private long latestStep = -1;
@@ -103,6 +104,15 @@ public final class GradientServer implements AutoCloseable {
 
   public long bytesSent() {
     return bytesOut.get();
+  }
+
+  /**
+   * Time spent decoding contributions, averaging and encoding averages. It runs under the server's
+   * one lock, so it adds to every step and grows with the replica count; benchmarks separate it
+   * from time on the wire.
+   */
+  public long reduceNanos() {
+    return reduceNanos.get();
   }
 
   private void acceptLoop() {
@@ -425,7 +435,9 @@ public final class GradientServer implements AutoCloseable {
       } else if (checksum) {
         round.sums[conn.rank] = f.checksum();
       } else {
+        long t0 = System.nanoTime();
         round.grads[conn.rank] = f.floats();
+        reduceNanos.addAndGet(System.nanoTime() - t0);
       }
       round.have[conn.rank] = true;
       round.received++;
@@ -452,9 +464,11 @@ public final class GradientServer implements AutoCloseable {
         kind = Wire.AVERAGE;
         dtype = round.dtype;
         count = round.count;
+        long t0 = System.nanoTime();
         float[] avg = average(round.grads);
         round.grads[0] = null; // release the inputs before encoding the output
         payload = Wire.encode(dtype, avg);
+        reduceNanos.addAndGet(System.nanoTime() - t0);
       }
     }
     if (error != null) {
