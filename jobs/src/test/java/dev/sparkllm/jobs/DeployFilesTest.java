@@ -121,15 +121,24 @@ class DeployFilesTest {
   }
 
   @Test
-  void onlyPipelineRetriesFailedTrainingRuns() throws IOException {
-    // train refuses existing checkpoints without --resume; pipeline resumes by itself.
-    JsonNode train = manifest("train").path("spec").path("restartPolicy");
-    assertThat(train.path("type").asText()).isEqualTo("OnFailure");
-    assertThat(train.path("onFailureRetries").asInt()).isZero();
-    assertThat(train.path("onSubmissionFailureRetries").asInt()).isPositive();
-    JsonNode pipeline = manifest("pipeline").path("spec").path("restartPolicy");
-    assertThat(pipeline.path("type").asText()).isEqualTo("OnFailure");
-    assertThat(pipeline.path("onFailureRetries").asInt()).isPositive();
+  void trainingManifestsRetryFailedRunsThatThenResume() throws IOException {
+    // train resumes on a rerun because of --auto-resume; pipeline resumes by itself.
+    JsonNode train = manifest("train").path("spec");
+    List<String> args = strings(train.path("arguments"));
+    assertThat(args).containsOnlyOnce("--auto-resume").doesNotContain("--resume");
+    TrainCommand parsed = parsedTrain(args);
+    assertThat(parsed.autoResume).isTrue();
+    assertThat(parsed.resume).isFalse();
+    JsonNode policy = train.path("restartPolicy");
+    assertThat(policy.path("type").asText()).isEqualTo("OnFailure");
+    assertThat(policy.path("onFailureRetries").asInt()).isPositive();
+    assertThat(policy.path("onFailureRetryInterval").asInt()).isPositive();
+    assertThat(policy.path("onSubmissionFailureRetries").asInt()).isPositive();
+    JsonNode pipeline = manifest("pipeline").path("spec");
+    assertThat(pipeline.path("restartPolicy").path("type").asText()).isEqualTo("OnFailure");
+    assertThat(pipeline.path("restartPolicy").path("onFailureRetries").asInt()).isPositive();
+    // pipeline has neither flag.
+    assertThat(strings(pipeline.path("arguments"))).doesNotContain("--resume", "--auto-resume");
   }
 
   @Test
