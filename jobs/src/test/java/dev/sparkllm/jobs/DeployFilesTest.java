@@ -416,7 +416,8 @@ class DeployFilesTest {
             "--preset",
             "mini",
             "--replicas",
-            "4");
+            "4",
+            "--auto-resume");
     assertThat(r.exit).as(r.err).isZero();
     assertThat(shown).isEqualTo(r.out.replace(repoRoot().toString(), "/srv/spark-llm"));
   }
