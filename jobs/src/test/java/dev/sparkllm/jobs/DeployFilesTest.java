@@ -763,7 +763,7 @@ class DeployFilesTest {
     assertThat(first).containsOnlyOnce("--auto-resume").doesNotContain("--resume", "--verbose");
     for (String attempt : List.of("retry", "last")) {
       assertThat(strings(args.apply(task(dag, "train", attempt))))
-          .as("train arguments on the %s try", attempt)
+          .as("train arguments on try '%s' (must equal the first try's)", attempt)
           .isEqualTo(first);
     }
     TrainCommand parsed = parsedTrain(first);
