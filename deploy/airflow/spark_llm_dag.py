@@ -121,10 +121,6 @@ for name, value in PYTORCH_ENV.items():
 
 OUT = '{{ params.output.rstrip("/") }}'
 CONFIG = ["--config", "{{ params.config }}"]
-# train refuses a run directory with checkpoints unless told --resume. A retry of this task (try
-# 2 and up) continues the failed try's run; the first try starts one, and passes the harmless
-# --verbose (stack traces in the log) where a list element cannot simply be left out.
-RESUME_ON_RETRY = '{{ "--resume" if ti.try_number > 1 else "--verbose" }}'
 REPLICA_ARGS = ["--replicas", str(REPLICAS)] if REPLICAS > 0 else []
 
 with DAG(
@@ -186,7 +182,9 @@ with DAG(
             "--output", OUT + "/run",
             "--preset", "{{ params.preset }}",
             *REPLICA_ARGS,
-            RESUME_ON_RETRY,
+            # Every try runs the same command: continue from run/checkpoints/latest when an
+            # earlier try left one, else start the run.
+            "--auto-resume",
         ],
         conf=TRAIN_CONF,
         files=GPU_SCRIPT if GPU else None,

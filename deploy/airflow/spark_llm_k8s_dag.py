@@ -33,10 +33,6 @@ STAGES = ["preprocess", "train-tokenizer", "tokenize", "train", "evaluate"]
 # Templates here use double quotes only: yaml.safe_dump writes them into single-quoted scalars,
 # where a single quote would come out doubled and no longer be Jinja.
 OUT = '{{ params.output.rstrip("/") }}'
-# train refuses a run directory with checkpoints unless told --resume. A retry of the task (try 2
-# and up) continues the failed try's run; the first try starts one, and passes the harmless
-# --verbose (stack traces in the log) where a list element cannot simply be left out.
-RESUME_ON_RETRY = '{{ "--resume" if ti.try_number > 1 else "--verbose" }}'
 ARGUMENTS = {
     "preprocess": ["--input", "{{ params.input }}", "--output", OUT + "/pre", "--overwrite"],
     "train-tokenizer": ["--input", OUT + "/pre", "--output", OUT + "/tok", "--overwrite"],
@@ -50,7 +46,9 @@ ARGUMENTS = {
         "--data", OUT + "/tokens",
         "--output", OUT + "/run",
         "--preset", "{{ params.preset }}",
-        RESUME_ON_RETRY,
+        # Every try runs the same command: continue from run/checkpoints/latest when an earlier
+        # try left one, else start the run.
+        "--auto-resume",
     ],
     "evaluate": [
         "--checkpoint", OUT + "/run",

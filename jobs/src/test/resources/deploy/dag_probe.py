@@ -1,5 +1,7 @@
 """Loads an Airflow DAG file against stand-ins for the Airflow modules and prints its tasks as
-JSON, each templated field rendered for a first try and a retry (DeployFilesTest reads it).
+JSON, each templated field rendered for every try Airflow can make: "first" (try 1), "retry"
+(try 2) and "last" (try 1 + the task's retries), so that a test can check that the tries of a
+task run the same command (DeployFilesTest reads it).
 Usage: python3 dag_probe.py DAG_FILE. Needs jinja2 (and PyYAML for the Kubernetes DAG)."""
 
 import importlib.util
@@ -74,16 +76,21 @@ def render(value, try_number):
     return value
 
 
-out = {"dag_id": dag.kwargs["dag_id"], "default_args": {"retries": dag.kwargs["default_args"]["retries"]}, "tasks": []}
+default_retries = dag.kwargs["default_args"]["retries"]
+out = {"dag_id": dag.kwargs["dag_id"], "default_args": {"retries": default_retries}, "tasks": []}
 for task in TASKS:
-    rendered = {"first": {}, "retry": {}}
+    retries = task.get("retries", default_retries)
+    if retries < 1:
+        sys.exit("task %s has no retries: nothing to compare" % task.get("task_id"))
+    tries = (("first", 1), ("retry", 2), ("last", 1 + retries))
+    rendered = {label: {} for label, _ in tries}
     for key, value in task.items():
-        for label, try_number in (("first", 1), ("retry", 2)):
+        for label, try_number in tries:
             rendered[label][key] = render(value, try_number)
     if "application_file" in task:
         import yaml
 
-        for label in ("first", "retry"):
+        for label, _ in tries:
             rendered[label]["application_file"] = yaml.safe_load(
                 rendered[label]["application_file"])
     out["tasks"].append(rendered)

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +28,7 @@ import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 import org.w3c.dom.NodeList;
+import picocli.CommandLine;
 
 /**
  * deploy/: the SparkApplication manifests, the Airflow DAGs and the spark-submit wrappers, checked
@@ -119,15 +121,24 @@ class DeployFilesTest {
   }
 
   @Test
-  void onlyPipelineRetriesFailedTrainingRuns() throws IOException {
-    // train refuses existing checkpoints without --resume; pipeline resumes by itself.
-    JsonNode train = manifest("train").path("spec").path("restartPolicy");
-    assertThat(train.path("type").asText()).isEqualTo("OnFailure");
-    assertThat(train.path("onFailureRetries").asInt()).isZero();
-    assertThat(train.path("onSubmissionFailureRetries").asInt()).isPositive();
-    JsonNode pipeline = manifest("pipeline").path("spec").path("restartPolicy");
-    assertThat(pipeline.path("type").asText()).isEqualTo("OnFailure");
-    assertThat(pipeline.path("onFailureRetries").asInt()).isPositive();
+  void trainingManifestsRetryFailedRunsThatThenResume() throws IOException {
+    // train resumes on a rerun because of --auto-resume; pipeline resumes by itself.
+    JsonNode train = manifest("train").path("spec");
+    List<String> args = strings(train.path("arguments"));
+    assertThat(args).containsOnlyOnce("--auto-resume").doesNotContain("--resume");
+    TrainCommand parsed = parsedTrain(args);
+    assertThat(parsed.autoResume).isTrue();
+    assertThat(parsed.resume).isFalse();
+    JsonNode policy = train.path("restartPolicy");
+    assertThat(policy.path("type").asText()).isEqualTo("OnFailure");
+    assertThat(policy.path("onFailureRetries").asInt()).isPositive();
+    assertThat(policy.path("onFailureRetryInterval").asInt()).isPositive();
+    assertThat(policy.path("onSubmissionFailureRetries").asInt()).isPositive();
+    JsonNode pipeline = manifest("pipeline").path("spec");
+    assertThat(pipeline.path("restartPolicy").path("type").asText()).isEqualTo("OnFailure");
+    assertThat(pipeline.path("restartPolicy").path("onFailureRetries").asInt()).isPositive();
+    // pipeline has neither flag.
+    assertThat(strings(pipeline.path("arguments"))).doesNotContain("--resume", "--auto-resume");
   }
 
   @Test
@@ -206,7 +217,8 @@ class DeployFilesTest {
   }
 
   @Test
-  void sparkSubmitDagTrainsOnGpuExecutorsAndResumesOnRetry(@TempDir Path tmp) throws Exception {
+  void sparkSubmitDagTrainsOnGpuExecutorsAndAutoResumesOnEveryTry(@TempDir Path tmp)
+      throws Exception {
     JsonNode dag =
         probeDag("spark_llm_dag.py", Map.of("SPARK_LLM_GPU", "1", "SPARK_LLM_REPLICAS", "4"), tmp);
     assertThat(dag.path("dag_id").asText()).isEqualTo("spark_llm");
@@ -216,12 +228,8 @@ class DeployFilesTest {
     assertThat(train.path("files").asText()).endsWith("getGpusResources.sh");
     List<String> args = strings(train.path("application_args"));
     assertThat(args.subList(0, 3)).containsExactly("train", "--data", "s3a://spark-llm/out/tokens");
-    assertThat(args).containsSubsequence("--replicas", "4").contains("--verbose");
-    assertThat(args).doesNotContain("--resume");
-    // A retry continues the failed try's checkpoints instead of being refused.
-    assertThat(strings(task(dag, "train", "retry").path("application_args")))
-        .contains("--resume")
-        .doesNotContain("--verbose");
+    assertThat(args).containsSubsequence("--replicas", "4");
+    assertThatEveryTryAutoResumes(dag, args, t -> t.path("application_args"));
     JsonNode conf = train.path("conf");
     assertThat(conf.path("spark.executor.instances").asText()).isEqualTo("4");
     assertThat(conf.path("spark.task.cpus").asText())
@@ -273,15 +281,17 @@ class DeployFilesTest {
     assertThat(args)
         .containsSubsequence("--data", "s3a://spark-llm/out/tokens")
         .containsSubsequence("--replicas", "2")
-        .containsSubsequence("--set", "training.distributed.port=29500")
-        .contains("--verbose")
-        .doesNotContain("--resume");
+        .containsSubsequence("--set", "training.distributed.port=29500");
+    assertThatEveryTryAutoResumes(
+        dag, args, t -> t.path("application_file").path("spec").path("arguments"));
     assertThat(train.path("executor").path("instances").asInt()).isEqualTo(2);
     assertThat(train.path("executor").path("gpu").path("quantity").asInt()).isEqualTo(1);
     assertThat(train.path("driver").has("gpu")).isFalse();
+    // A new application per try (same arguments, checked above).
     JsonNode retry = task(dag, "train", "retry").path("application_file");
-    assertThat(strings(retry.path("spec").path("arguments"))).contains("--resume");
     assertThat(retry.path("metadata").path("name").asText()).endsWith("-2");
+    JsonNode last = task(dag, "train", "last").path("application_file");
+    assertThat(last.path("metadata").path("name").asText()).endsWith("-3");
     assertThat(dag.toString()).doesNotContain("{{");
   }
 
@@ -406,7 +416,8 @@ class DeployFilesTest {
             "--preset",
             "mini",
             "--replicas",
-            "4");
+            "4",
+            "--auto-resume");
     assertThat(r.exit).as(r.err).isZero();
     assertThat(shown).isEqualTo(r.out.replace(repoRoot().toString(), "/srv/spark-llm"));
   }
@@ -740,6 +751,33 @@ class DeployFilesTest {
       }
     }
     throw new AssertionError("no task " + id);
+  }
+
+  /**
+   * The train task runs one command on every try: the first, a retry and the last retry render the
+   * same arguments, which carry --auto-resume (never --resume) and parse as a train command that
+   * continues from checkpoints/latest when there is one.
+   */
+  private static void assertThatEveryTryAutoResumes(
+      JsonNode dag, List<String> first, Function<JsonNode, JsonNode> args) {
+    assertThat(first).containsOnlyOnce("--auto-resume").doesNotContain("--resume", "--verbose");
+    for (String attempt : List.of("retry", "last")) {
+      assertThat(strings(args.apply(task(dag, "train", attempt))))
+          .as("train arguments on try '%s' (must equal the first try's)", attempt)
+          .isEqualTo(first);
+    }
+    TrainCommand parsed = parsedTrain(first);
+    assertThat(parsed.autoResume).isTrue();
+    assertThat(parsed.resume).isFalse();
+  }
+
+  /** The arguments as the jar's main class parses them: they must name train and its options. */
+  private static TrainCommand parsedTrain(List<String> args) {
+    CommandLine.ParseResult parsed =
+        new CommandLine(new SparkLlm()).parseArgs(args.toArray(String[]::new));
+    assertThat(parsed.hasSubcommand()).as("a subcommand in %s", args).isTrue();
+    assertThat(parsed.subcommand().commandSpec().userObject()).isInstanceOf(TrainCommand.class);
+    return (TrainCommand) parsed.subcommand().commandSpec().userObject();
   }
 
   private static List<String> strings(JsonNode array) {
