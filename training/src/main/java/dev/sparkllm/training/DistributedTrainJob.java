@@ -17,8 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantLock;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
@@ -46,16 +44,6 @@ public final class DistributedTrainJob {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainJob.class);
 
   /**
-   * Serializes the native compute of replicas that share a JVM (local mode, or an executor with
-   * several replica slots); held during forward/backward, gradient copies and the optimizer step,
-   * never while waiting for the network. Verified here: two replicas computing concurrently in one
-   * JVM (DJL 0.35 / PyTorch 2.7.1 CPU) hit a NaN gradient norm at a different step in every run
-   * (steps 30, 35, 109, 229 of the demo), while with their compute serialized, or with one replica
-   * per executor JVM, runs are clean and reproducible. One replica per JVM never waits on it.
-   */
-  static final ReentrantLock SAME_JVM = new ReentrantLock();
-
-  /**
    * {@code training.distributed.replicas} value (CLI: {@code --replicas auto}): every task slot.
    */
   public static final int AUTO = -1;
@@ -66,13 +54,6 @@ public final class DistributedTrainJob {
       SparkSession spark, Config config, String data, String output, boolean resume, int replicas) {
     SparkConf conf = spark.sparkContext().getConf();
     replicas = checkCluster(conf, spark.sparkContext().defaultParallelism(), replicas);
-    if (replicas > 1 && conf.get("spark.master", "").startsWith("local[")) {
-      LOG.warn(
-          "{} replicas share one JVM in local mode: their compute takes turns (see"
-              + " DistributedTrainJob.SAME_JVM), so this shows data parallelism but not its"
-              + " speed-up; one replica per executor JVM on a cluster runs them in parallel",
-          replicas);
-    }
     Config dist = config.section("training.distributed");
     String wire = dist.getString("wire_dtype");
     if (!wire.equals("fp32") && !wire.equals("bf16")) {
@@ -272,8 +253,7 @@ public final class DistributedTrainJob {
           GradientClient client =
               new GradientClient(
                   host, port, rank, world, attempt, wire, Duration.ofMillis(timeoutMs))) {
-        trainer.setComputeLock(SAME_JVM);
-        Exchange exchange = new Exchange(client, rank, world, checksumInterval, SAME_JVM);
+        Exchange exchange = new Exchange(client, rank, world, checksumInterval);
         TrainJob.TrainResult r;
         try {
           r =
@@ -325,14 +305,12 @@ public final class DistributedTrainJob {
     private final int rank;
     private final int world;
     private final int checksumInterval;
-    private final Lock computeLock;
     private long commNanos;
     private long lastSent;
     private long lastReceived;
 
-    Exchange(GradientClient client, int rank, int world, int checksumInterval, Lock computeLock) {
+    Exchange(GradientClient client, int rank, int world, int checksumInterval) {
       this.client = client;
-      this.computeLock = computeLock;
       this.rank = rank;
       this.world = world;
       this.checksumInterval = checksumInterval;
@@ -356,35 +334,25 @@ public final class DistributedTrainJob {
       }
       float[] flat = new float[n];
       int off = 0;
-      computeLock.lock();
-      try {
-        for (NDArray g : grads.values()) {
-          float[] v = g.toFloatArray();
-          System.arraycopy(v, 0, flat, off, v.length);
-          off += v.length;
-        }
-      } finally {
-        computeLock.unlock();
+      for (NDArray g : grads.values()) {
+        float[] v = g.toFloatArray();
+        System.arraycopy(v, 0, flat, off, v.length);
+        off += v.length;
       }
       flat[off] = (float) loss;
       checkFinite(step, flat, grads, "its own forward/backward (before averaging)");
       long t0 = System.nanoTime();
       float[] avg = client.average(step, flat);
-      checkFinite(step, avg, grads, "the average of the replicas' gradients");
       commNanos += System.nanoTime() - t0;
+      checkFinite(step, avg, grads, "the average of the replicas' gradients");
       off = 0;
-      computeLock.lock();
-      try {
-        for (Map.Entry<String, NDArray> e : grads.entrySet()) {
-          NDArray g = e.getValue();
-          int len = Math.toIntExact(g.size());
-          float[] part = new float[len];
-          System.arraycopy(avg, off, part, 0, len);
-          off += len;
-          e.setValue(g.getManager().create(part, g.getShape()));
-        }
-      } finally {
-        computeLock.unlock();
+      for (Map.Entry<String, NDArray> e : grads.entrySet()) {
+        NDArray g = e.getValue();
+        int len = Math.toIntExact(g.size());
+        float[] part = new float[len];
+        System.arraycopy(avg, off, part, 0, len);
+        off += len;
+        e.setValue(g.getManager().create(part, g.getShape()));
       }
       return avg[off];
     }
@@ -416,15 +384,10 @@ public final class DistributedTrainJob {
         return;
       }
       double sum = 0;
-      computeLock.lock();
-      try {
-        for (Parameter p : trainer.model().namedParameters().values()) {
-          for (float v : p.getArray().toFloatArray()) {
-            sum += v;
-          }
+      for (Parameter p : trainer.model().namedParameters().values()) {
+        for (float v : p.getArray().toFloatArray()) {
+          sum += v;
         }
-      } finally {
-        computeLock.unlock();
       }
       long t0 = System.nanoTime();
       client.checksum(step, sum);

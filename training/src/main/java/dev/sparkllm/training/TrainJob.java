@@ -193,11 +193,7 @@ public final class TrainJob {
       if (from != null) {
         JsonNode s = from.state();
         checkResumable(from);
-        trainer.locked(
-            () -> {
-              Checkpoints.restore(from, trainer);
-              return null;
-            });
+        Checkpoints.restore(from, trainer);
         step = s.get("step").asLong();
         JsonNode d = s.get("data_position");
         pos =
@@ -307,8 +303,7 @@ public final class TrainJob {
         if (ckpt && writer) {
           writeMetrics();
           Map<String, Object> state = state(step, train.position());
-          checkpoint =
-              trainer.locked(() -> Checkpoints.save(output, trainer, state, o.keepCheckpoints()));
+          checkpoint = Checkpoints.save(output, trainer, state, o.keepCheckpoints());
         }
       }
       if (console != null) {

@@ -13,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.training.model.Gpt;
 import dev.sparkllm.training.model.GptConfig;
+import dev.sparkllm.training.model.Scalars;
 import dev.sparkllm.training.optim.AdamW;
 import dev.sparkllm.training.optim.Gradients;
 import dev.sparkllm.training.optim.LrSchedule;
@@ -45,7 +46,6 @@ public final class Trainer implements AutoCloseable {
   private final Map<Parameter, NDArray> half;
   private double lossScale;
   private int cleanSteps;
-  private java.util.concurrent.locks.Lock computeLock;
 
   /** Result of one optimizer step; {@code skipped} when fp16 gradients overflowed. */
   public record StepResult(double loss, double gradNorm, double lr, boolean skipped) {}
@@ -156,37 +156,6 @@ public final class Trainer implements AutoCloseable {
     return (int) (h ^ (h >>> 31)) & 0x7fffffff;
   }
 
-  /**
-   * Native compute (forward/backward, the optimizer step, evaluation) holds {@code lock}; the
-   * {@code reduce} callback of {@link #applyGradients} runs without it. For replicas that share a
-   * JVM (see {@code DistributedTrainJob.SAME_JVM}); null, the default, locks nothing.
-   */
-  public void setComputeLock(java.util.concurrent.locks.Lock lock) {
-    this.computeLock = lock;
-  }
-
-  /** Runs {@code body} (e.g. saving or restoring a checkpoint) holding the compute lock. */
-  public <T> T locked(java.util.function.Supplier<T> body) {
-    lock();
-    try {
-      return body.get();
-    } finally {
-      unlock();
-    }
-  }
-
-  private void lock() {
-    if (computeLock != null) {
-      computeLock.lock();
-    }
-  }
-
-  private void unlock() {
-    if (computeLock != null) {
-      computeLock.unlock();
-    }
-  }
-
   public Gpt model() {
     return model;
   }
@@ -228,15 +197,6 @@ public final class Trainer implements AutoCloseable {
    * #applyGradients}). Returns the mean loss.
    */
   public double forwardBackward(List<int[][]> microBatches, long step) {
-    lock();
-    try {
-      return forwardBackwardLocked(microBatches, step);
-    } finally {
-      unlock();
-    }
-  }
-
-  private double forwardBackwardLocked(List<int[][]> microBatches, long step) {
     Engine.getInstance().setRandomSeed(seedFor(options.seed(), step));
     try (NDManager scope = manager.newSubManager()) {
       double lossSum = 0;
@@ -248,7 +208,7 @@ public final class Trainer implements AutoCloseable {
           NDArray y = rows.get(":, 1:");
           NDArray loss = Gpt.crossEntropy(model.forward(store, x, null, true), y);
           lossSum += loss.getFloat();
-          Gradients.backward(loss.mul(lossScale / k));
+          Gradients.backward(loss.mul(Scalars.of(loss, lossScale / k)));
         }
       } catch (SparkLlmException e) {
         throw e;
@@ -267,28 +227,6 @@ public final class Trainer implements AutoCloseable {
    *     clipping; null for a single replica
    */
   public StepResult applyGradients(long step, double loss, Consumer<Map<String, NDArray>> reduce) {
-    lock();
-    try {
-      return applyGradientsLocked(
-          step,
-          loss,
-          reduce == null
-              ? null
-              : grads -> {
-                unlock();
-                try {
-                  reduce.accept(grads);
-                } finally {
-                  lock();
-                }
-              });
-    } finally {
-      unlock();
-    }
-  }
-
-  private StepResult applyGradientsLocked(
-      long step, double loss, Consumer<Map<String, NDArray>> reduce) {
     Map<String, Parameter> params = model.namedParameters();
     JniUtils.setGradMode(false);
     try (NDManager scope = manager.newSubManager()) {
@@ -357,15 +295,6 @@ public final class Trainer implements AutoCloseable {
 
   /** Mean loss over {@code batches} without dropout or gradients. */
   public double evalLoss(List<int[][]> batches) {
-    lock();
-    try {
-      return evalLossLocked(batches);
-    } finally {
-      unlock();
-    }
-  }
-
-  private double evalLossLocked(List<int[][]> batches) {
     JniUtils.setGradMode(false);
     double sum = 0;
     for (int[][] batch : batches) {

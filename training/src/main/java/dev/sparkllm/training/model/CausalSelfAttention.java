@@ -68,7 +68,8 @@ public final class CausalSelfAttention extends GptModule {
       k = cache.appendKeys(k); // (B, nh, Tk, hs)
       v = cache.appendValues(v);
     }
-    NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hs)); // (B, nh, T, Tk)
+    NDArray att = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, T, Tk)
+    att = att.mul(Scalars.of(att, 1.0 / Math.sqrt(hs))); // not mul(Number): see Scalars
     if (mask != null) {
       // The mask needs no gradient, so its cast may leave the graph (DJL's toType is not tracked).
       att =

@@ -48,8 +48,10 @@ public final class Mlp extends GptModule {
 
   /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); DJL's gelu is the exact erf form. */
   static NDArray geluTanh(NDArray x) {
-    NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI);
-    return x.mul(0.5).mul(inner.tanh().add(1));
+    // Scalar operands from Scalars, never DJL's Number overloads (see Scalars for why).
+    NDArray cube = x.mul(x).mul(x);
+    NDArray inner = x.add(cube.mul(Scalars.of(x, 0.044715))).mul(Scalars.of(x, SQRT_2_OVER_PI));
+    return x.mul(Scalars.of(x, 0.5)).mul(inner.tanh().add(Scalars.of(x, 1)));
   }
 
   @Override
