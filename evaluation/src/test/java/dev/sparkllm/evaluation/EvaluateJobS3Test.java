@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.FileUtil;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,9 +38,7 @@ class EvaluateJobS3Test {
   }
 
   static void upload(Path local, String remote) throws Exception {
-    org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path("file://" + local);
-    org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(remote);
-    FileUtil.copy(Storage.fs(src), src, Storage.fs(dst), dst, false, Storage.hadoopConf());
+    S3ProxyServer.upload(local, remote);
   }
 
   @Test

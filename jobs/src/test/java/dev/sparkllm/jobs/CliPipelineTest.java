@@ -99,51 +99,13 @@ class CliPipelineTest {
     assertThat(metrics).anySatisfy(l -> assertThat(l).contains("\"val_loss\""));
 
     String dist = run + "-replicas";
-    assertThat(
-            cli(
-                "train",
-                "--data",
-                data,
-                "--output",
-                dist,
-                "--preset",
-                "tiny",
-                "--replicas",
-                "auto",
-                "--auto-resume",
-                "--set",
-                "training.max_steps=2",
-                "--set",
-                "training.batch_size=2",
-                "--set",
-                "training.threads=1"))
-        .isZero();
+    assertThat(trainReplicasAutoResume(data, dist, 2)).isZero();
     // auto: one replica per task slot of local[2]; --auto-resume on a new run starts it.
     assertThat(Files.readAllLines(Path.of(dist, "metrics.jsonl")))
         .last()
         .satisfies(l -> assertThat(l).contains("\"replicas\":2").contains("\"comm_ms\""));
     // The same command again, as a scheduler retries it, continues the run instead of refusing.
-    assertThat(
-            cli(
-                "train",
-                "--data",
-                data,
-                "--output",
-                dist,
-                "--preset",
-                "tiny",
-                "--replicas",
-                "auto",
-                "--auto-resume",
-                "--set",
-                "training.max_steps=4",
-                "--set",
-                "training.lr_decay_steps=4",
-                "--set",
-                "training.batch_size=2",
-                "--set",
-                "training.threads=1"))
-        .isZero();
+    assertThat(trainReplicasAutoResume(data, dist, 4)).isZero();
     assertThat(Files.readString(Path.of(dist, "checkpoints", "latest")).trim())
         .isEqualTo("step-0000004");
 
@@ -166,6 +128,29 @@ class CliPipelineTest {
   }
 
   /** Runs one Spark command the way a user would, on a 2-thread local master. */
+  /** train --replicas auto --auto-resume, as a scheduler would (re)submit it. */
+  private static int trainReplicasAutoResume(String data, String run, int maxSteps) {
+    return cli(
+        "train",
+        "--data",
+        data,
+        "--output",
+        run,
+        "--preset",
+        "tiny",
+        "--replicas",
+        "auto",
+        "--auto-resume",
+        "--set",
+        "training.max_steps=" + maxSteps,
+        "--set",
+        "training.lr_decay_steps=4",
+        "--set",
+        "training.batch_size=2",
+        "--set",
+        "training.threads=1");
+  }
+
   private static int cli(String... args) {
     String[] withMaster = java.util.Arrays.copyOf(args, args.length + 2);
     withMaster[args.length] = "--master";

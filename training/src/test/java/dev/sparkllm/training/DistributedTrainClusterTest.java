@@ -22,7 +22,6 @@ import java.util.jar.JarOutputStream;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.FileUtil;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.apache.spark.sql.SparkSession;
@@ -77,14 +76,7 @@ class DistributedTrainClusterTest {
               }
             });
     data = tmp.resolve("data").toString();
-    TrainJobTest.spark = spark;
-    TrainJobTest.writeData(
-        data,
-        TrainJobTest.pattern(48, 12),
-        TrainJobTest.pattern(8, 12),
-        TrainJobTest.SEQ,
-        TrainJobTest.VOCAB,
-        "abc123");
+    DistributedTrainJobTest.writeData(spark, data);
     DistributedTrainJobTest.data = data;
   }
 
@@ -181,9 +173,7 @@ class DistributedTrainClusterTest {
       // Set on the driver at run time only: the replicas' executors must get it from the job.
       s3.configure(spark);
       String s3data = "s3a://bucket/data";
-      org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path("file://" + data);
-      org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(s3data);
-      FileUtil.copy(Storage.fs(src), src, Storage.fs(dst), dst, false, Storage.hadoopConf());
+      S3ProxyServer.upload(Path.of(data), s3data);
       String run = "s3a://bucket/run";
       DistributedTrainJob.run(
           spark,

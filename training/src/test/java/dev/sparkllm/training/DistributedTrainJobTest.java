@@ -30,9 +30,14 @@ class DistributedTrainJobTest {
   static void setUp() throws Exception {
     spark = LocalSpark.start();
     data = shared.resolve("data").toString();
-    TrainJobTest.spark = spark; // writeData uses it
+    writeData(spark, data);
+  }
+
+  /** The shards every distributed test trains on: a repeated 12-token pattern, 48 + 8 rows. */
+  static void writeData(SparkSession session, String dir) {
+    TrainJobTest.spark = session; // TrainJobTest.writeData uses it
     TrainJobTest.writeData(
-        data,
+        dir,
         TrainJobTest.pattern(48, 12),
         TrainJobTest.pattern(8, 12),
         TrainJobTest.SEQ,

@@ -7,7 +7,6 @@ import dev.sparkllm.core.testing.LocalSpark;
 import dev.sparkllm.core.testing.S3ProxyServer;
 import java.nio.file.Path;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.FileUtil;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,9 +39,7 @@ class TrainJobS3Test {
     TrainJobTest.writeData(
         local, TrainJobTest.pattern(16, 12), TrainJobTest.pattern(4, 12), 16, 32, "abc");
     String data = "s3a://bucket/data";
-    org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path("file://" + local);
-    org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(data);
-    FileUtil.copy(Storage.fs(src), src, Storage.fs(dst), dst, false, Storage.hadoopConf());
+    S3ProxyServer.upload(Path.of(local), data);
     String out = "s3a://bucket/run";
     TrainJob.run(
         TrainJobTest.spark,

@@ -133,6 +133,22 @@ public final class S3ProxyServer implements AutoCloseable {
         "fs.s3a.change.detection.version.required", "false");
   }
 
+  /**
+   * Copies a local file or directory to {@code remote} (s3a://...) through Hadoop, the way data
+   * lands in a bucket before a job reads it; the remote store must be configured already.
+   */
+  public static void upload(Path local, String remote) throws IOException {
+    org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path(local.toUri());
+    org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(remote);
+    org.apache.hadoop.fs.FileUtil.copy(
+        dev.sparkllm.core.Storage.fs(src),
+        src,
+        dev.sparkllm.core.Storage.fs(dst),
+        dst,
+        false,
+        dev.sparkllm.core.Storage.hadoopConf());
+  }
+
   public void configure(Configuration conf) {
     hadoopSettings().forEach(conf::set);
   }

@@ -324,8 +324,8 @@ public final class DistributedBenchmark {
         try {
           DistributedTrainJob.run(spark, c, data, run, false, n);
         } catch (SparkLlmException e) {
-          // One failed configuration (e.g. the known NaN divergence of replicas sharing a
-          // local-mode JVM) should not cost the rest of the measurements.
+          // One failed configuration (a diverged run, too little memory for a preset) should
+          // not cost the rest of the measurements.
           r = new LinkedHashMap<>();
           r.put("preset", preset);
           r.put("mode", "distributed");
