@@ -44,10 +44,12 @@ final class TrainCommand implements Callable<Integer> {
   @Option(
       names = "--replicas",
       paramLabel = "N|auto",
+      arity = "0..1",
+      fallbackValue = "auto",
       description =
           "Data-parallel replicas, one Spark task each (same as --set"
-              + " training.distributed.replicas=N); auto = one per task slot (GPU); 0 = one"
-              + " replica on the driver.")
+              + " training.distributed.replicas=N); auto, or the flag alone = one per task slot"
+              + " (GPU); 0 = one replica on the driver.")
   String replicas;
 
   @Mixin JobOptions job;

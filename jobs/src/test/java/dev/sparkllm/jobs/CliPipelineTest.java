@@ -99,13 +99,14 @@ class CliPipelineTest {
     assertThat(metrics).anySatisfy(l -> assertThat(l).contains("\"val_loss\""));
 
     String dist = run + "-replicas";
-    assertThat(trainReplicasAutoResume(data, dist, 2)).isZero();
+    assertThat(trainReplicasAutoResume(data, dist, 2, "--replicas", "auto")).isZero();
     // auto: one replica per task slot of local[2]; --auto-resume on a new run starts it.
     assertThat(Files.readAllLines(Path.of(dist, "metrics.jsonl")))
         .last()
         .satisfies(l -> assertThat(l).contains("\"replicas\":2").contains("\"comm_ms\""));
-    // The same command again, as a scheduler retries it, continues the run instead of refusing.
-    assertThat(trainReplicasAutoResume(data, dist, 4)).isZero();
+    // The same command again, as a scheduler retries it, continues the run instead of refusing
+    // (with the bare flag, which means auto too).
+    assertThat(trainReplicasAutoResume(data, dist, 4, "--replicas")).isZero();
     assertThat(Files.readString(Path.of(dist, "checkpoints", "latest")).trim())
         .isEqualTo("step-0000004");
 
@@ -128,27 +129,24 @@ class CliPipelineTest {
   }
 
   /** Runs one Spark command the way a user would, on a 2-thread local master. */
-  /** train --replicas auto --auto-resume, as a scheduler would (re)submit it. */
-  private static int trainReplicasAutoResume(String data, String run, int maxSteps) {
-    return cli(
-        "train",
-        "--data",
-        data,
-        "--output",
-        run,
-        "--preset",
-        "tiny",
-        "--replicas",
-        "auto",
-        "--auto-resume",
-        "--set",
-        "training.max_steps=" + maxSteps,
-        "--set",
-        "training.lr_decay_steps=4",
-        "--set",
-        "training.batch_size=2",
-        "--set",
-        "training.threads=1");
+  /** train --auto-resume with the given --replicas option, as a scheduler would (re)submit it. */
+  private static int trainReplicasAutoResume(
+      String data, String run, int maxSteps, String... replicas) {
+    List<String> args =
+        new ArrayList<>(List.of("train", "--data", data, "--output", run, "--preset", "tiny"));
+    args.addAll(List.of(replicas));
+    args.addAll(
+        List.of(
+            "--auto-resume",
+            "--set",
+            "training.max_steps=" + maxSteps,
+            "--set",
+            "training.lr_decay_steps=4",
+            "--set",
+            "training.batch_size=2",
+            "--set",
+            "training.threads=1"));
+    return cli(args.toArray(String[]::new));
   }
 
   private static int cli(String... args) {
