@@ -340,11 +340,12 @@ public final class DistributedTrainJob {
         off += v.length;
       }
       flat[off] = (float) loss;
-      checkFinite(step, flat, grads, "its own forward/backward (before averaging)");
+      // Each rank checks its own, so an average of checked inputs needs no second scan: only an
+      // overflow could make it non-finite, and the gradient-norm check reports that.
+      checkFinite(step, flat, grads);
       long t0 = System.nanoTime();
       float[] avg = client.average(step, flat);
       commNanos += System.nanoTime() - t0;
-      checkFinite(step, avg, grads, "the average of the replicas' gradients");
       off = 0;
       for (Map.Entry<String, NDArray> e : grads.entrySet()) {
         NDArray g = e.getValue();
@@ -358,10 +359,10 @@ public final class DistributedTrainJob {
     }
 
     /**
-     * A non-finite gradient names its parameter and where it came from (this rank's backward or the
-     * average), instead of surfacing later as a NaN gradient norm on every rank.
+     * A non-finite gradient from this rank's backward names its parameter and rank, instead of
+     * surfacing later as a NaN gradient norm on every rank.
      */
-    private void checkFinite(long step, float[] flat, Map<String, NDArray> grads, String source) {
+    private void checkFinite(long step, float[] flat, Map<String, NDArray> grads) {
       int off = 0;
       for (Map.Entry<String, NDArray> e : grads.entrySet()) {
         int len = Math.toIntExact(e.getValue().size());
@@ -369,9 +370,10 @@ public final class DistributedTrainJob {
           if (!Float.isFinite(flat[i])) {
             throw new SparkLlmException(
                 String.format(
-                    "rank %d: gradient of %s[%d] is %s at step %d, from %s; training diverged"
-                        + " (lower training.learning_rate or set training.grad_clip)",
-                    rank, e.getKey(), i - off, flat[i], step, source));
+                    "rank %d: gradient of %s[%d] is %s at step %d, from its own"
+                        + " forward/backward (before averaging); training diverged (lower"
+                        + " training.learning_rate or set training.grad_clip)",
+                    rank, e.getKey(), i - off, flat[i], step));
           }
         }
         off += len;

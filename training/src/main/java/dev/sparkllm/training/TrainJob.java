@@ -302,8 +302,8 @@ public final class TrainJob {
             last || stopped || (o.checkpointInterval() > 0 && step % o.checkpointInterval() == 0);
         if (ckpt && writer) {
           writeMetrics();
-          Map<String, Object> state = state(step, train.position());
-          checkpoint = Checkpoints.save(output, trainer, state, o.keepCheckpoints());
+          checkpoint =
+              Checkpoints.save(output, trainer, state(step, train.position()), o.keepCheckpoints());
         }
       }
       if (console != null) {

@@ -56,7 +56,6 @@ public final class GradientServer implements AutoCloseable {
   private long lastAveraged = -1;
   private long latestStep = -1;
   private boolean[] finished;
-  private String lost;
   private volatile String failure;
   private volatile boolean logMetrics = true;
   private volatile boolean closed;
@@ -93,7 +92,10 @@ public final class GradientServer implements AutoCloseable {
     this.logMetrics = on;
   }
 
-  /** The first error sent to the ranks (timeout, divergence), or null. */
+  /**
+   * The error that ended the current stage attempt (timeout, divergence, a lost or failed rank), or
+   * null while it runs; a new attempt clears it.
+   */
   public String failure() {
     return failure;
   }
@@ -270,12 +272,11 @@ public final class GradientServer implements AutoCloseable {
           || conn.attempt != attempt
           || conns[conn.rank] != conn
           || finished[conn.rank]
-          || lost != null) {
+          || failure != null) {
         return;
       }
       conns[conn.rank] = null;
-      lost = msg;
-      failure = failure == null ? msg : failure;
+      failure = msg;
       cancel(gradRounds);
       cancel(sumRounds);
       targets = current();
@@ -334,7 +335,6 @@ public final class GradientServer implements AutoCloseable {
         lastAveraged = -1;
         latestStep = -1;
         finished = new boolean[world];
-        lost = null;
         failure = null;
         LOG.info("gradient server: stage attempt {} connecting", a);
       } else if (conns[hello.rank()] != null) {
@@ -402,8 +402,9 @@ public final class GradientServer implements AutoCloseable {
                 + " is already averaged)");
         return false;
       }
-      if (lost != null) {
-        conn.sendText(Wire.ERROR, f.step(), lost);
+      if (failure != null) {
+        // The attempt is over: a late frame gets the reason, not a round that cannot complete.
+        conn.sendText(Wire.ERROR, f.step(), failure);
         return false;
       }
       latestStep = Math.max(latestStep, f.step());
@@ -451,9 +452,8 @@ public final class GradientServer implements AutoCloseable {
         error = compare(round);
       }
       if (error != null) {
+        // The attempt is over: ranks closing after this error are not news (see failAttempt).
         failure = failure == null ? error : failure;
-        // The attempt is over: ranks closing after this error are not news.
-        lost = lost == null ? error : lost;
         kind = Wire.ERROR;
         payload = error.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         count = payload.length;
@@ -542,7 +542,6 @@ public final class GradientServer implements AutoCloseable {
               timeoutMs / 1000.0,
               round.missing());
       failure = failure == null ? msg : failure;
-      lost = lost == null ? msg : lost;
       targets = current();
     }
     LOG.error("gradient server: {}", msg);
