@@ -6,6 +6,7 @@ import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.training.DistributedTrainJob;
+import dev.sparkllm.training.TokenShards;
 import dev.sparkllm.training.TrainJob;
 import dev.sparkllm.training.distributed.GradientClient;
 import dev.sparkllm.training.distributed.GradientServer;
@@ -27,11 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * Data-parallel scaling and the cost of the driver's gradient averaging (not a test).
@@ -473,31 +470,14 @@ public final class DistributedBenchmark {
     return FRAME_HEADER_BYTES + (wire.equals("bf16") ? 2 : 4) * (params + 1);
   }
 
-  /** DATA/tokens/split=train (2 Parquet files of random ids) and the manifest training reads. */
+  /** DATA/tokens/split=train of random ids, and the manifest training reads. */
   static void writeShards(SparkSession spark, String dir, int rows, int seq, int vocab, long seed) {
     Random rnd = new Random(seed);
-    List<Row> data = new ArrayList<>(rows);
+    List<int[]> data = new ArrayList<>(rows);
     for (int i = 0; i < rows; i++) {
-      Integer[] ids = new Integer[seq + 1];
-      for (int j = 0; j <= seq; j++) {
-        ids[j] = rnd.nextInt(vocab);
-      }
-      data.add(RowFactory.create((Object) ids));
+      data.add(rnd.ints(seq + 1, 0, vocab).toArray());
     }
-    StructType schema =
-        new StructType()
-            .add("input_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
-    spark
-        .createDataFrame(data, schema)
-        .repartition(2)
-        .write()
-        .parquet(Storage.join(dir, "tokens", "split=train"));
-    Map<String, Object> manifest = new LinkedHashMap<>();
-    manifest.put("seq_len", seq);
-    manifest.put("vocab_size", vocab);
-    manifest.put("tokenizer_sha256", null);
-    manifest.put("note", "random token ids written by the distributed benchmark");
-    Json.writeFile(Storage.join(dir, "manifest.json"), manifest);
+    TokenShards.write(spark, dir, Map.of("train", data), seq, vocab, null);
   }
 
   // ---- averaging service --------------------------------------------------------------------

@@ -1,17 +1,12 @@
 package dev.sparkllm.training.testing;
 
 import dev.sparkllm.core.Config;
-import dev.sparkllm.core.Json;
-import dev.sparkllm.core.Storage;
+import dev.sparkllm.training.TokenShards;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 
 /** Token shards and a tiny-model config for tests that need a real training run (shared). */
 public final class TinyTraining {
@@ -25,24 +20,7 @@ public final class TinyTraining {
       int seqLen,
       int vocab,
       String tokenizerSha) {
-    StructType schema =
-        new StructType()
-            .add("input_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
-    for (Map.Entry<String, List<int[]>> split : splits.entrySet()) {
-      List<Row> rows = new ArrayList<>();
-      for (int[] ids : split.getValue()) {
-        rows.add(RowFactory.create((Object) Arrays.stream(ids).boxed().toArray(Integer[]::new)));
-      }
-      spark
-          .createDataFrame(rows, schema)
-          .repartition(2)
-          .write()
-          .parquet(dir + "/tokens/split=" + split.getKey());
-    }
-    Storage.writeString(
-        dir + "/manifest.json",
-        Json.write(
-            Map.of("seq_len", seqLen, "vocab_size", vocab, "tokenizer_sha256", tokenizerSha)));
+    TokenShards.write(spark, dir, splits, seqLen, vocab, tokenizerSha);
   }
 
   /** A 2-layer, 32-wide model with context 16 that learns a pattern in tens of steps. */
