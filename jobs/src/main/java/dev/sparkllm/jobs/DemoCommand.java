@@ -48,10 +48,8 @@ final class DemoCommand implements Callable<Integer> {
     if (job.config == null) {
       job.config = Home.root().resolve("conf/demo.yaml").toString();
     }
-    if (job.master == null && System.getProperty("spark.master") == null) {
-      // The demo trains 2 replicas, which need 2 task slots even on a 1-core machine.
-      job.master = "local[2]";
-    }
+    // The demo trains 2 replicas, which need 2 task slots even on a 1-core machine.
+    job.defaultMaster = "local[2]";
     return job.withSpark(
         (cfg, spark) -> {
           Map<String, Object> summary =

@@ -30,6 +30,9 @@ public final class JobOptions {
               + " local-cluster[2,1,2048].")
   String master;
 
+  /** The master when neither --master nor spark-submit gives one; a command may change it. */
+  String defaultMaster = "local[*]";
+
   @Option(
       names = "--conf",
       paramLabel = "spark.k=v",
@@ -79,7 +82,7 @@ public final class JobOptions {
     SparkConf sc = new SparkConf();
     boolean submitted = sc.contains("spark.master");
     if (!submitted) {
-      sc.setMaster(master == null ? "local[*]" : master);
+      sc.setMaster(master == null ? defaultMaster : master);
     } else if (master != null) {
       throw new dev.sparkllm.core.SparkLlmException(
           "--master is set by spark-submit here; pass it to spark-submit instead");
