@@ -622,6 +622,7 @@ public final class DistributedBenchmark {
                       }
                     }
                     bytes[me] = c.bytesSent() + c.bytesReceived() - before;
+                    c.finish(); // a clean end, not a lost rank the server would report
                   } catch (Throwable e) {
                     failure.compareAndSet(null, e);
                     barrier.reset();
