@@ -4,6 +4,7 @@ import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.training.Checkpoints;
 import dev.sparkllm.training.DistributedTrainJob;
 import dev.sparkllm.training.TrainJob;
+import dev.sparkllm.training.TrainResult;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -82,7 +83,7 @@ final class TrainCommand implements Callable<Integer> {
     return job.withSpark(
         (cfg, spark) -> {
           boolean fromCheckpoint = resume || (autoResume && Checkpoints.latest(output) != null);
-          TrainJob.TrainResult r = TrainJob.runConfigured(spark, cfg, data, output, fromCheckpoint);
+          TrainResult r = TrainJob.runConfigured(spark, cfg, data, output, fromCheckpoint);
           System.out.printf(
               "train: step %d, last train loss %.4f, best val loss %.4f%s; checkpoint %s%n",
               r.finalStep(),

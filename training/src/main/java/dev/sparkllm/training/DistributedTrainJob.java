@@ -10,6 +10,7 @@ import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.training.distributed.GradientClient;
 import dev.sparkllm.training.distributed.GradientServer;
+import dev.sparkllm.training.distributed.WireDtype;
 import java.io.IOException;
 import java.io.Serializable;
 import java.time.Duration;
@@ -50,16 +51,12 @@ public final class DistributedTrainJob {
 
   private DistributedTrainJob() {}
 
-  public static TrainJob.TrainResult run(
+  public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume, int replicas) {
     SparkConf conf = spark.sparkContext().getConf();
     replicas = checkCluster(conf, spark.sparkContext().defaultParallelism(), replicas);
     Config dist = config.section("training.distributed");
-    String wire = dist.getString("wire_dtype");
-    if (!wire.equals("fp32") && !wire.equals("bf16")) {
-      throw new SparkLlmException(
-          "training.distributed.wire_dtype must be fp32 or bf16, got '" + wire + "'");
-    }
+    WireDtype wire = WireDtype.parse(dist.getString("wire_dtype"));
     if (config.getString("training.device").equals("gpu")
         && conf.getOption("spark.task.resource.gpu.amount").isEmpty()) {
       // Checked here too (the replicas check their own resources) because a failing barrier stage
@@ -133,7 +130,7 @@ public final class DistributedTrainJob {
           String.format("%.2f", server.reduceNanos() / 1e9));
       for (String r : results) {
         if (!r.isEmpty()) {
-          return Json.MAPPER.readValue(r, TrainJob.TrainResult.class);
+          return Json.MAPPER.readValue(r, TrainResult.class);
         }
       }
       throw new IllegalStateException("rank 0 returned no result");
@@ -209,7 +206,7 @@ public final class DistributedTrainJob {
     private final String host;
     private final int port;
     private final int world;
-    private final String wire;
+    private final WireDtype wire;
     private final long timeoutMs;
     private final int checksumInterval;
 
@@ -222,7 +219,7 @@ public final class DistributedTrainJob {
         String host,
         int port,
         int world,
-        String wire,
+        WireDtype wire,
         long timeoutMs,
         int checksumInterval) {
       this.hadoopConf = hadoopConf;
@@ -254,7 +251,7 @@ public final class DistributedTrainJob {
               new GradientClient(
                   host, port, rank, world, attempt, wire, Duration.ofMillis(timeoutMs))) {
         Exchange exchange = new Exchange(client, rank, world, checksumInterval);
-        TrainJob.TrainResult r;
+        TrainResult r;
         try {
           r =
               new TrainJob.Loop(trainer, prepared, output, config.hash(), exchange)

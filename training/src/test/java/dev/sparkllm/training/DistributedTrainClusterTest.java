@@ -103,14 +103,14 @@ class DistributedTrainClusterTest {
   void replicasInSeparateExecutorJvmsEqualOneReplica() throws Exception {
     String single = tmp.resolve("single").toString();
     String dist = tmp.resolve("dist").toString();
-    TrainJob.TrainResult one =
+    TrainResult one =
         TrainJob.run(
             spark,
             DistributedTrainJobTest.config("training.grad_accum_steps=2"),
             data,
             single,
             false);
-    TrainJob.TrainResult two =
+    TrainResult two =
         DistributedTrainJob.run(spark, DistributedTrainJobTest.config(), data, dist, false, 2);
     assertThat(two.finalStep()).isEqualTo(4);
     for (int i = 0; i < 4; i++) {
@@ -139,7 +139,7 @@ class DistributedTrainClusterTest {
 
     String run = tmp.resolve("killed").toString();
     int failedBefore = failedStageAttempts.get();
-    CompletableFuture<TrainJob.TrainResult> job =
+    CompletableFuture<TrainResult> job =
         CompletableFuture.supplyAsync(
             () -> DistributedTrainJob.run(spark, config, data, run, false, 2));
     Path latest = Path.of(run, "checkpoints", "latest");
@@ -153,7 +153,7 @@ class DistributedTrainClusterTest {
     executor.destroyForcibly(); // SIGKILL: no shutdown hook, no goodbye to the gradient service
     assertThat(executor.onExit().get(30, TimeUnit.SECONDS).isAlive()).isFalse();
 
-    TrainJob.TrainResult r = job.get(5, TimeUnit.MINUTES);
+    TrainResult r = job.get(5, TimeUnit.MINUTES);
     System.out.println("killed executor pid " + executor.pid() + " after " + killedAt);
     assertThat(failedStageAttempts.get()).isGreaterThan(failedBefore);
     assertThat(r.finalStep()).isEqualTo(200);
@@ -183,7 +183,7 @@ class DistributedTrainClusterTest {
           false,
           2);
       assertThat(Storage.readString(run + "/checkpoints/latest").trim()).isEqualTo("step-0000002");
-      TrainJob.TrainResult r =
+      TrainResult r =
           DistributedTrainJob.run(spark, DistributedTrainJobTest.config(), s3data, run, true, 2);
       assertThat(r.finalStep()).isEqualTo(4);
       JsonNode state = Checkpoints.load(Checkpoints.latest(run)).state();

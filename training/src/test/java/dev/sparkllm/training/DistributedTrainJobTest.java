@@ -78,9 +78,9 @@ class DistributedTrainJobTest {
   void twoReplicasEqualOneReplicaAccumulatingTheirBatches(@TempDir Path tmp) throws Exception {
     String single = tmp.resolve("single").toString();
     String dist = tmp.resolve("dist").toString();
-    TrainJob.TrainResult one =
+    TrainResult one =
         TrainJob.run(spark, config("training.grad_accum_steps=2"), data, single, false);
-    TrainJob.TrainResult two = DistributedTrainJob.run(spark, config(), data, dist, false, 2);
+    TrainResult two = DistributedTrainJob.run(spark, config(), data, dist, false, 2);
 
     assertThat(two.finalStep()).isEqualTo(4);
     assertThat(two.trainLosses()).hasSize(4);
@@ -99,7 +99,7 @@ class DistributedTrainJobTest {
         resumed,
         false,
         2);
-    TrainJob.TrainResult rest = DistributedTrainJob.run(spark, config(), data, resumed, true, 2);
+    TrainResult rest = DistributedTrainJob.run(spark, config(), data, resumed, true, 2);
     assertThat(rest.finalStep()).isEqualTo(4);
     assertThat(rest.lastTrainLoss()).isCloseTo(two.lastTrainLoss(), within(1e-6));
     assertThat(maxWeightDiff(dist, resumed, config())).isLessThan(1e-6);
@@ -124,7 +124,7 @@ class DistributedTrainJobTest {
   void bf16OnTheWireHalvesTheBytesAndKeepsReplicasInStep(@TempDir Path tmp) throws Exception {
     String run = tmp.resolve("bf16").toString();
     // checksum_interval=2: the replicas' weights are compared at steps 0, 2 and 4 and must agree.
-    TrainJob.TrainResult r =
+    TrainResult r =
         DistributedTrainJob.run(
             spark, config("training.distributed.wire_dtype=bf16"), data, run, false, 2);
     assertThat(r.finalStep()).isEqualTo(4);

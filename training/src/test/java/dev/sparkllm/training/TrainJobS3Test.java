@@ -48,7 +48,7 @@ class TrainJobS3Test {
         out,
         false);
     assertThat(Storage.readString(out + "/checkpoints/latest").trim()).isEqualTo("step-0000002");
-    TrainJob.TrainResult r =
+    TrainResult r =
         TrainJob.run(
             TrainJobTest.spark,
             TrainJobTest.config("training.max_steps=4", "training.lr_decay_steps=4"),

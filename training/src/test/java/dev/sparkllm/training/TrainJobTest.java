@@ -71,7 +71,7 @@ class TrainJobTest {
   @Test
   void tinyModelOverfitsARepeatedText(@TempDir Path tmp) throws Exception {
     String out = tmp.resolve("run").toString();
-    TrainJob.TrainResult r = TrainJob.run(spark, config("training.max_steps=40"), data, out, false);
+    TrainResult r = TrainJob.run(spark, config("training.max_steps=40"), data, out, false);
     assertThat(r.finalStep()).isEqualTo(40);
     assertThat(r.trainLosses().get(0)).isGreaterThan(2.0); // ~ln(32) before learning
     assertThat(r.lastTrainLoss()).isLessThan(0.1);
@@ -111,11 +111,9 @@ class TrainJobTest {
     };
     String a = tmp.resolve("a").toString();
     String b = tmp.resolve("b").toString();
-    TrainJob.TrainResult whole =
-        TrainJob.run(spark, with(common, "training.max_steps=8"), data, a, false);
+    TrainResult whole = TrainJob.run(spark, with(common, "training.max_steps=8"), data, a, false);
     TrainJob.run(spark, with(common, "training.max_steps=3"), data, b, false);
-    TrainJob.TrainResult resumed =
-        TrainJob.run(spark, with(common, "training.max_steps=8"), data, b, true);
+    TrainResult resumed = TrainJob.run(spark, with(common, "training.max_steps=8"), data, b, true);
     assertThat(resumed.finalStep()).isEqualTo(8);
     assertThat(resumed.trainLosses()).hasSize(8);
     for (int i = 0; i < 8; i++) {

@@ -10,6 +10,7 @@ import dev.sparkllm.training.TokenShards;
 import dev.sparkllm.training.TrainJob;
 import dev.sparkllm.training.distributed.GradientClient;
 import dev.sparkllm.training.distributed.GradientServer;
+import dev.sparkllm.training.distributed.WireDtype;
 import dev.sparkllm.training.model.GptConfig;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -46,9 +47,6 @@ import org.apache.spark.sql.SparkSession;
  * The model on paper these numbers feed is docs/distributed-training.md.
  */
 public final class DistributedBenchmark {
-  /** Wire's frame header: magic, version, kind, rank, step, dtype, count, payload length. */
-  static final int FRAME_HEADER_BYTES = 4 + 1 + 1 + 4 + 8 + 1 + 4 + 4;
-
   /** GPT-2's own vocabulary, so the gpt2 size is the 124M everyone quotes. */
   static final int GPT2_VOCAB = 50257;
 
@@ -467,7 +465,7 @@ public final class DistributedBenchmark {
 
   /** One gradient frame: header plus every parameter and the loss at the wire's width. */
   static long frameBytes(long params, String wire) {
-    return FRAME_HEADER_BYTES + (wire.equals("bf16") ? 2 : 4) * (params + 1);
+    return WireDtype.parse(wire).frameBytes(params + 1);
   }
 
   /** DATA/tokens/split=train of random ids, and the manifest training reads. */
@@ -601,7 +599,13 @@ public final class DistributedBenchmark {
                 () -> {
                   try (GradientClient c =
                       new GradientClient(
-                          "127.0.0.1", server.port(), me, n, 0, wire, Duration.ofMinutes(5))) {
+                          "127.0.0.1",
+                          server.port(),
+                          me,
+                          n,
+                          0,
+                          WireDtype.parse(wire),
+                          Duration.ofMinutes(5))) {
                     long before = 0;
                     for (int r = 0; ; r++) {
                       barrier.await();

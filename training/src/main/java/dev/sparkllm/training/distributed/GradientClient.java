@@ -24,13 +24,19 @@ public final class GradientClient implements AutoCloseable {
 
   /**
    * @param attempt the barrier stage's attempt number: a newer attempt replaces an older one
-   * @param wireDtype fp32 or bf16
+   * @param wireDtype how gradients travel
    */
   public GradientClient(
-      String host, int port, int rank, int world, int attempt, String wireDtype, Duration timeout) {
+      String host,
+      int port,
+      int rank,
+      int world,
+      int attempt,
+      WireDtype wireDtype,
+      Duration timeout) {
     this.address = host + ":" + port;
     this.rank = rank;
-    this.dtype = Wire.dtype(wireDtype);
+    this.dtype = wireDtype.code();
     this.socket = new Socket();
     try {
       socket.connect(new InetSocketAddress(host, port), (int) Math.min(timeout.toMillis(), 60_000));

@@ -63,16 +63,6 @@ final class Wire {
     }
   }
 
-  static byte dtype(String name) {
-    return switch (name) {
-      case "fp32" -> FP32;
-      case "bf16" -> BF16;
-      default ->
-          throw new dev.sparkllm.core.SparkLlmException(
-              "training.distributed.wire_dtype must be fp32 or bf16, got '" + name + "'");
-    };
-  }
-
   /** Returns the frame's size on the wire. */
   static int write(
       DataOutputStream out, byte kind, int rank, long step, byte dtype, int count, byte[] payload)

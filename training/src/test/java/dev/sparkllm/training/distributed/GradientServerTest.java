@@ -24,7 +24,7 @@ class GradientServerTest {
 
   static GradientClient client(GradientServer s, int rank, int world, int attempt, String dtype) {
     return new GradientClient(
-        "127.0.0.1", s.port(), rank, world, attempt, dtype, Duration.ofSeconds(5));
+        "127.0.0.1", s.port(), rank, world, attempt, WireDtype.parse(dtype), Duration.ofSeconds(5));
   }
 
   /** Runs {@code body} for each rank on its own thread; returns the results in rank order. */
@@ -278,7 +278,9 @@ class GradientServerTest {
       port = free.getLocalPort();
     }
     assertThatThrownBy(
-            () -> new GradientClient("127.0.0.1", port, 0, 1, 0, "fp32", Duration.ofSeconds(2)))
+            () ->
+                new GradientClient(
+                    "127.0.0.1", port, 0, 1, 0, WireDtype.FP32, Duration.ofSeconds(2)))
         .isInstanceOf(SparkLlmException.class)
         .hasMessageContaining("rank 0 cannot reach the driver's gradient service at 127.0.0.1:");
   }
