@@ -2,9 +2,9 @@ package dev.sparkllm.jobs;
 
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.training.Checkpoints;
-import dev.sparkllm.training.DistributedTrainJob;
-import dev.sparkllm.training.TrainJob;
 import dev.sparkllm.training.TrainResult;
+import dev.sparkllm.training.Training;
+import dev.sparkllm.training.distributed.DistributedOptions;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,7 +60,7 @@ final class TrainCommand implements Callable<Integer> {
       return null;
     }
     if (value.equals("auto")) {
-      return DistributedTrainJob.AUTO;
+      return DistributedOptions.AUTO;
     }
     try {
       int n = Integer.parseInt(value.trim());
@@ -83,7 +83,7 @@ final class TrainCommand implements Callable<Integer> {
     return job.withSpark(
         (cfg, spark) -> {
           boolean fromCheckpoint = resume || (autoResume && Checkpoints.latest(output) != null);
-          TrainResult r = TrainJob.runConfigured(spark, cfg, data, output, fromCheckpoint);
+          TrainResult r = Training.run(spark, cfg, data, output, fromCheckpoint);
           System.out.printf(
               "train: step %d, last train loss %.4f, best val loss %.4f%s; checkpoint %s%n",
               r.finalStep(),

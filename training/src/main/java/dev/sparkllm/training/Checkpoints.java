@@ -50,15 +50,15 @@ public final class Checkpoints {
   }
 
   /** Writes a checkpoint of {@code trainer} with {@code state} and points {@code latest} at it. */
-  public static String save(String run, Trainer trainer, Map<String, Object> state, int keep) {
-    long step = ((Number) state.get("step")).longValue();
+  public static String save(String run, Trainer trainer, CheckpointState state, int keep) {
+    long step = state.step();
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put(MODEL, Gpt2Weights.export(trainer.model()));
     files.put(OPTIMIZER, encode(trainer.optimizer().state()));
     files.put(
         HF_CONFIG,
         Json.write(trainer.model().config().toHfConfig()).getBytes(StandardCharsets.UTF_8));
-    files.put(STATE, Json.write(state).getBytes(StandardCharsets.UTF_8));
+    files.put(STATE, state.toJsonBytes());
     StringBuilder sums = new StringBuilder();
     files.forEach((n, b) -> sums.append(Hashing.sha256Hex(b)).append("  ").append(n).append('\n'));
     files.put(SUMS, sums.toString().getBytes(StandardCharsets.UTF_8));

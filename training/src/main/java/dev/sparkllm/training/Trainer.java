@@ -21,6 +21,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -50,39 +51,35 @@ public final class Trainer implements AutoCloseable {
   /** Result of one optimizer step; {@code skipped} when fp16 gradients overflowed. */
   public record StepResult(double loss, double gradNorm, double lr, boolean skipped) {}
 
+  /** A replica on the device the options ask for (see {@link Devices#forDriver}). */
   public Trainer(GptConfig config, TrainingOptions options) {
     this(config, options, false);
   }
 
   /** {@code halfOnCpu}: tests exercise the fp16 path on CPU (slow, but numerically the same). */
   Trainer(GptConfig config, TrainingOptions options, boolean halfOnCpu) {
-    this(config, options, halfOnCpu ? Device.cpu() : null);
+    this(config, options, halfOnCpu ? Device.cpu() : Devices.forDriver(options));
   }
 
-  /** {@code device}: a replica's device from its Spark task resources; null = from the options. */
+  /** {@code device}: where this replica computes, from {@link Devices}. */
   public Trainer(GptConfig config, TrainingOptions options, Device device) {
     this.config = config;
     this.options = options;
-    this.device = device != null ? device : pickDevice(options);
+    this.device = Objects.requireNonNull(device, "You must specify the replica's device");
     if (options.threads() > 0) {
       JniUtils.setNumThreads(options.threads());
     }
     // PyTorch's grad mode is per thread and on by default in threads the engine did not start
     // (e.g. Spark task threads); in-place updates of the weights need it off.
     JniUtils.setGradMode(false);
-    this.manager = NDManager.newBaseManager(device);
+    this.manager = NDManager.newBaseManager(this.device);
     // The engine's RNG is global: replicas built concurrently in one JVM (Spark tasks on threads)
     // would interleave their draws and start from different weights.
     synchronized (Trainer.class) {
       Engine.getInstance().setRandomSeed(seedFor(options.seed(), -1));
       this.model = Gpt.create(manager, config);
     }
-    DataType compute =
-        switch (options.precision()) {
-          case "bf16" -> DataType.BFLOAT16;
-          case "fp16" -> DataType.FLOAT16;
-          default -> DataType.FLOAT32;
-        };
+    DataType compute = options.precision().computeType();
     model.setComputeType(compute);
     this.optimizer =
         new AdamW(
@@ -118,36 +115,7 @@ public final class Trainer implements AutoCloseable {
             }
           };
     }
-    this.lossScale = options.precision().equals("fp16") ? options.lossScale() : 1.0;
-  }
-
-  static Device pickDevice(TrainingOptions o) {
-    if (o.precision().equals("bf16")) {
-      // Verified here: DJL 0.35's PyTorch JNI aborts the whole JVM ("terminate called without an
-      // active exception") on NDArray.toType(BFLOAT16), so bf16 cannot be offered safely.
-      throw new SparkLlmException(
-          "training.precision=bf16 is not supported with DJL 0.35 (its PyTorch bridge crashes on"
-              + " bfloat16 casts); use training.precision=fp16 on a GPU, or fp32");
-    }
-    int gpus = Engine.getInstance().getGpuCount();
-    boolean half = !o.precision().equals("fp32");
-    if (o.device().equals("gpu") && gpus == 0) {
-      throw new SparkLlmException(
-          "training.device=gpu but PyTorch sees no CUDA device; use training.device=cpu or auto"
-              + " (GPU needs the pytorch-native-cu128 libraries or PYTORCH_LIBRARY_PATH)");
-    }
-    boolean gpu = o.device().equals("gpu") || (o.device().equals("auto") && gpus > 0);
-    if (half && !gpu) {
-      throw new SparkLlmException(
-          "training.precision="
-              + o.precision()
-              + " needs a GPU and none is in use (training.device="
-              + o.device()
-              + ", CUDA devices: "
-              + gpus
-              + "); set training.precision=fp32 to train on CPU");
-    }
-    return gpu ? Device.gpu() : Device.cpu();
+    this.lossScale = options.precision().scalesLoss() ? options.lossScale() : 1.0;
   }
 
   /** Seed of step {@code step}'s random draws (-1: initialization). */
@@ -164,8 +132,8 @@ public final class Trainer implements AutoCloseable {
     return optimizer;
   }
 
-  public LrSchedule schedule() {
-    return schedule;
+  public Device device() {
+    return device;
   }
 
   public NDManager manager() {
@@ -250,7 +218,7 @@ public final class Trainer implements AutoCloseable {
       double lr = schedule.lr(step);
       boolean skipped = false;
       if (!Double.isFinite(norm)) {
-        if (!options.precision().equals("fp16")) {
+        if (!options.precision().scalesLoss()) {
           throw new SparkLlmException(
               "gradient norm is "
                   + norm
@@ -264,7 +232,7 @@ public final class Trainer implements AutoCloseable {
         cleanSteps = 0;
       } else {
         optimizer.update(params, grads, lr);
-        if (options.precision().equals("fp16") && ++cleanSteps >= SCALE_GROWTH_INTERVAL) {
+        if (options.precision().scalesLoss() && ++cleanSteps >= SCALE_GROWTH_INTERVAL) {
           lossScale *= 2;
           cleanSteps = 0;
         }

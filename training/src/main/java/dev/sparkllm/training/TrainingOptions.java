@@ -3,12 +3,13 @@ package dev.sparkllm.training;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.SparkLlmException;
 import java.io.Serializable;
+import java.util.Objects;
 
 /** The {@code training} config section, typed and checked. See conf/defaults.yaml for each key. */
 public record TrainingOptions(
     long seed,
-    String device,
-    String precision,
+    DeviceKind device,
+    Precision precision,
     int batchSize,
     int gradAccumSteps,
     int maxSteps,
@@ -37,13 +38,8 @@ public record TrainingOptions(
     positive(batchSize, "batch_size");
     positive(gradAccumSteps, "grad_accum_steps");
     positive(maxSteps, "max_steps");
-    if (!precision.equals("fp32") && !precision.equals("bf16") && !precision.equals("fp16")) {
-      throw new SparkLlmException(
-          "training.precision must be fp32, bf16 or fp16, got '" + precision + "'");
-    }
-    if (!device.equals("auto") && !device.equals("cpu") && !device.equals("gpu")) {
-      throw new SparkLlmException("training.device must be auto, cpu or gpu, got '" + device + "'");
-    }
+    Objects.requireNonNull(device, "You must specify training.device");
+    Objects.requireNonNull(precision, "You must specify training.precision");
     if (learningRate <= 0 || minLr < 0 || minLr > learningRate) {
       throw new SparkLlmException(
           "training.learning_rate must be > 0 and training.min_lr in [0, learning_rate]");
@@ -63,8 +59,8 @@ public record TrainingOptions(
   public static TrainingOptions fromConfig(Config t) {
     return new TrainingOptions(
         t.getLong("seed"),
-        t.getString("device"),
-        t.getString("precision"),
+        DeviceKind.parse(t.getString("device")),
+        Precision.parse(t.getString("precision")),
         t.getInt("batch_size"),
         t.getInt("grad_accum_steps"),
         t.getInt("max_steps"),
@@ -87,11 +83,6 @@ public record TrainingOptions(
         t.getInt("log_interval"),
         t.getInt("threads"),
         t.getString("init_from"));
-  }
-
-  /** The defaults of conf/defaults.yaml. */
-  public static TrainingOptions defaults() {
-    return fromConfig(Config.defaults().section("training"));
   }
 
   public int decaySteps() {

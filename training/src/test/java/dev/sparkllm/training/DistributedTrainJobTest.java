@@ -9,6 +9,7 @@ import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.testing.LocalSpark;
+import dev.sparkllm.training.distributed.DistributedOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -65,7 +66,7 @@ class DistributedTrainJobTest {
   }
 
   static double maxWeightDiff(String runA, String runB, Config c) {
-    TrainJob.Prepared p = TrainJob.prepare(c, data, runA + "-probe", false);
+    TrainSetup p = TrainSetup.prepare(c, data, runA + "-probe", false);
     try (Trainer a = new Trainer(p.model(), p.options());
         Trainer b = new Trainer(p.model(), p.options())) {
       Checkpoints.restore(Checkpoints.load(Checkpoints.latest(runA)), a);
@@ -113,7 +114,7 @@ class DistributedTrainJobTest {
     // Step 3 holds no checksum round: one frame of every gradient plus the loss in fp32 each way.
     JsonNode m3 = Json.MAPPER.readTree(metrics.get(2));
     long params =
-        TrainJob.prepare(config(), data, tmp.resolve("p").toString(), false)
+        TrainSetup.prepare(config(), data, tmp.resolve("p").toString(), false)
             .model()
             .parameterCount();
     assertThat(m3.get("bytes_sent").asLong()).isEqualTo(27 + 4 * (params + 1));
@@ -130,7 +131,7 @@ class DistributedTrainJobTest {
     assertThat(r.finalStep()).isEqualTo(4);
     JsonNode m3 = Json.MAPPER.readTree(Files.readAllLines(Path.of(run, "metrics.jsonl")).get(2));
     long params =
-        TrainJob.prepare(config(), data, tmp.resolve("p").toString(), false)
+        TrainSetup.prepare(config(), data, tmp.resolve("p").toString(), false)
             .model()
             .parameterCount();
     assertThat(m3.get("bytes_sent").asLong()).isEqualTo(27 + 2 * (params + 1));
@@ -160,13 +161,13 @@ class DistributedTrainJobTest {
     assertThatThrownBy(() -> DistributedTrainJob.checkCluster(twoCpus, 8, 5))
         .hasMessageContaining("the cluster has 4");
     // auto: a replica per task slot, or per GPU when tasks take GPUs and there are fewer.
-    assertThat(DistributedTrainJob.checkCluster(twoCpus, 8, DistributedTrainJob.AUTO)).isEqualTo(4);
+    assertThat(DistributedTrainJob.checkCluster(twoCpus, 8, DistributedOptions.AUTO)).isEqualTo(4);
     org.apache.spark.SparkConf gpus =
         new org.apache.spark.SparkConf()
             .set("spark.executor.instances", "3")
             .set("spark.executor.resource.gpu.amount", "1")
             .set("spark.task.resource.gpu.amount", "1");
-    assertThat(DistributedTrainJob.checkCluster(gpus, 12, DistributedTrainJob.AUTO)).isEqualTo(3);
+    assertThat(DistributedTrainJob.checkCluster(gpus, 12, DistributedOptions.AUTO)).isEqualTo(3);
     assertThatThrownBy(() -> DistributedTrainJob.checkCluster(gpus, 12, 4))
         .hasMessageContaining("the cluster has 3");
   }
@@ -191,16 +192,27 @@ class DistributedTrainJobTest {
     // The replica-side check, for when the confs are set but a task still lands without a GPU.
     TrainingOptions gpu =
         TrainingOptions.fromConfig(config("training.device=gpu").section("training"));
-    assertThatThrownBy(() -> DistributedTrainJob.Replica.device(Map.of(), gpu, 3))
+    assertThatThrownBy(() -> Devices.forTask(Map.of(), gpu, 3))
         .isInstanceOf(SparkLlmException.class)
         .hasMessageContaining("training.device=gpu but Spark gave rank 3 no GPU");
     // A GPU address from Spark on a machine whose PyTorch has no CUDA (CPU natives shipped).
     TrainingOptions auto = TrainingOptions.fromConfig(config().section("training"));
     Map<String, ResourceInformation> given =
         Map.of("gpu", new ResourceInformation("gpu", new String[] {"1"}));
-    assertThatThrownBy(() -> DistributedTrainJob.Replica.device(given, auto, 0))
+    assertThatThrownBy(() -> Devices.forTask(given, auto, 0))
         .isInstanceOf(SparkLlmException.class)
         .hasMessageContaining("rank 0 was given GPU 1 by Spark but PyTorch sees no CUDA device");
-    assertThat(DistributedTrainJob.Replica.device(Map.of(), auto, 0)).isNull(); // auto: CPU here
+    assertThat(Devices.forTask(Map.of(), auto, 0)).isEqualTo(ai.djl.Device.cpu()); // no GPU here
+  }
+
+  @Test
+  void replicaRefusesHalfPrecisionOnCpuLikeTheDriver() {
+    // Before the device choice had one owner, a replica passed its own device and skipped the
+    // driver's refusal, so fp16 on a CPU replica started training instead of failing clearly.
+    TrainingOptions fp16 =
+        TrainingOptions.fromConfig(config("training.precision=fp16").section("training"));
+    assertThatThrownBy(() -> Devices.forTask(Map.of(), fp16, 1))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageContaining("training.precision=fp16 needs a GPU");
   }
 }

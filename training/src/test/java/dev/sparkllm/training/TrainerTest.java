@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.training.model.GptConfig;
+import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -110,5 +113,30 @@ class TrainerTest {
         .isInstanceOf(SparkLlmException.class)
         .hasMessageContaining("training.precision=fp16 needs a GPU")
         .hasMessageContaining("set training.precision=fp32");
+  }
+
+  /**
+   * The replica lives on the device chosen from the options, not on the engine's default device: on
+   * a GPU host (default device gpu(0)) with training.device=cpu, the model used to be created on
+   * the GPU because the manager was built from the constructor's (null) device argument. The GPU
+   * host is emulated by setting the engine's cached default device.
+   */
+  @Test
+  void replicaUsesTheChosenDeviceNotTheEngineDefault() throws Exception {
+    Engine engine = Engine.getInstance();
+    Field cached = Engine.class.getDeclaredField("defaultDevice");
+    cached.setAccessible(true);
+    Object before = cached.get(engine);
+    cached.set(engine, Device.gpu());
+    try (Trainer t = new Trainer(TINY, options("training.device=cpu"))) {
+      assertThat(engine.defaultDevice()).isEqualTo(Device.gpu());
+      assertThat(t.device()).isEqualTo(Device.cpu());
+      assertThat(t.manager().getDevice()).isEqualTo(Device.cpu());
+      for (Parameter p : t.model().namedParameters().values()) {
+        assertThat(p.getArray().getDevice()).as(p.getName()).isEqualTo(Device.cpu());
+      }
+    } finally {
+      cached.set(engine, before);
+    }
   }
 }

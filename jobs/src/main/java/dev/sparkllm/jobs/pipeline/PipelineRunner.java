@@ -10,8 +10,8 @@ import dev.sparkllm.preprocessing.PreprocessJob;
 import dev.sparkllm.preprocessing.tokenize.TokenizeJob;
 import dev.sparkllm.preprocessing.tokenizer.TrainTokenizerJob;
 import dev.sparkllm.training.Checkpoints;
-import dev.sparkllm.training.TrainJob;
 import dev.sparkllm.training.TrainResult;
+import dev.sparkllm.training.Training;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -153,7 +153,7 @@ public final class PipelineRunner {
         if (!resume) {
           Storage.prepareOutputDir(run, true);
         }
-        TrainResult r = TrainJob.runConfigured(spark, cfg, tokens, run, resume);
+        TrainResult r = Training.run(spark, cfg, tokens, run, resume);
         s.put("steps", r.finalStep());
         s.put("train_loss", r.lastTrainLoss());
         s.put("val_loss", r.bestValLoss());

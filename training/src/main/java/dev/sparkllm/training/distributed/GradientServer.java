@@ -12,19 +12,23 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The driver's gradient-averaging service. Each step it waits for the flattened gradients of all
+ * (Over 400 lines on purpose: it is one state machine — attempts, rounds, connections, failure —
+ * whose invariants hold under one lock; spreading it over classes would spread those invariants.
+ * The rounds themselves are {@link Round}, the frames {@link Wire}.)
+ *
+ * <p>The driver's gradient-averaging service. Each step it waits for the flattened gradients of all
  * {@code world} ranks, averages them in fp32 (accumulated in double, in rank order, so every run
  * gives the same bits) and sends the average back to every rank. Checksum rounds compare the ranks'
  * parameter checksums; a mismatch or a rank that misses the timeout fails every rank with a message
@@ -109,9 +113,8 @@ public final class GradientServer implements AutoCloseable {
   }
 
   /**
-   * Time spent decoding contributions, averaging and encoding averages. It runs under the server's
-   * one lock, so it adds to every step and grows with the replica count; benchmarks separate it
-   * from time on the wire.
+   * Time spent decoding contributions, averaging and encoding averages. It adds to every step and
+   * grows with the replica count; benchmarks separate it from time on the wire.
    */
   public long reduceNanos() {
     return reduceNanos.get();
@@ -168,37 +171,6 @@ public final class GradientServer implements AutoCloseable {
       } catch (IOException e) {
         // Already gone.
       }
-    }
-  }
-
-  /** Contributions to one step's average or checksum comparison. */
-  private static final class Round {
-    final long step;
-    final byte dtype;
-    final int count;
-    final float[][] grads;
-    final double[] sums;
-    final boolean[] have;
-    int received;
-    ScheduledFuture<?> timer;
-
-    Round(long step, byte dtype, int count, int world, boolean checksum) {
-      this.step = step;
-      this.dtype = dtype;
-      this.count = count;
-      this.grads = checksum ? null : new float[world][];
-      this.sums = checksum ? new double[world] : null;
-      this.have = new boolean[world];
-    }
-
-    String missing() {
-      List<Integer> m = new ArrayList<>();
-      for (int r = 0; r < have.length; r++) {
-        if (!have[r]) {
-          m.add(r);
-        }
-      }
-      return m.toString();
     }
   }
 
@@ -355,129 +327,154 @@ public final class GradientServer implements AutoCloseable {
 
   /** Returns false when the connection must close. */
   private boolean handle(Conn conn, Wire.Frame f) {
+    Round done;
     List<Conn> targets;
-    byte kind;
-    byte dtype = Wire.TEXT;
-    int count = 0;
-    byte[] payload = new byte[0];
-    String error = null;
     synchronized (this) {
-      if (conn.attempt != attempt || conns[conn.rank] != conn) {
-        conn.sendText(
-            Wire.ERROR,
-            f.step(),
-            "stale frame from stage attempt "
-                + conn.attempt
-                + " (current attempt "
-                + attempt
-                + ")");
-        return false;
-      }
-      if (f.rank() != conn.rank) {
-        conn.sendText(
-            Wire.ERROR,
-            f.step(),
-            "frame claims rank " + f.rank() + " on the connection of rank " + conn.rank);
+      String refusal = refusal(conn, f);
+      if (refusal != null) {
+        conn.sendText(Wire.ERROR, f.step(), refusal);
         return false;
       }
       if (f.kind() == Wire.BYE) {
         finished[conn.rank] = true;
         return false;
       }
-      boolean checksum = f.kind() == Wire.CHECKSUM;
-      if (!checksum && f.kind() != Wire.GRADS) {
-        conn.sendText(Wire.ERROR, f.step(), "unexpected frame kind " + f.kind());
-        return false;
-      }
-      if (!checksum && f.step() <= lastAveraged) {
-        conn.sendText(
-            Wire.ERROR,
-            f.step(),
-            "stale gradients for step "
-                + f.step()
-                + " from rank "
-                + conn.rank
-                + " (step "
-                + lastAveraged
-                + " is already averaged)");
-        return false;
-      }
-      if (failure != null) {
-        // The attempt is over: a late frame gets the reason, not a round that cannot complete.
-        conn.sendText(Wire.ERROR, f.step(), failure);
-        return false;
-      }
-      latestStep = Math.max(latestStep, f.step());
-      Map<Long, Round> rounds = checksum ? sumRounds : gradRounds;
-      Round round = rounds.get(f.step());
-      if (round == null) {
-        round = new Round(f.step(), f.dtype(), f.count(), world, checksum);
-        rounds.put(f.step(), round);
-        Round started = round;
-        round.timer =
-            watchdog.schedule(() -> expire(rounds, started), timeoutMs, TimeUnit.MILLISECONDS);
-      }
-      if (round.have[conn.rank]) {
-        conn.sendText(
-            Wire.ERROR, f.step(), "rank " + conn.rank + " sent step " + f.step() + " twice");
-        return false;
-      }
-      if (!checksum && (f.count() != round.count || f.dtype() != round.dtype)) {
-        error =
-            "rank "
-                + conn.rank
-                + " sent "
-                + f.count()
-                + " gradient values for step "
-                + f.step()
-                + " but the first rank sent "
-                + round.count
-                + "; replicas must train the same model";
-      } else if (checksum) {
-        round.sums[conn.rank] = f.checksum();
-      } else {
-        long t0 = System.nanoTime();
-        round.grads[conn.rank] = f.floats();
-        reduceNanos.addAndGet(System.nanoTime() - t0);
-      }
-      round.have[conn.rank] = true;
-      round.received++;
-      if (error == null && round.received < world) {
+      done = contribute(conn, f);
+      if (done == null) {
         return true;
       }
-      round.timer.cancel(false);
-      rounds.remove(f.step());
       targets = current();
-      if (error == null && checksum) {
-        error = compare(round);
-      }
-      if (error != null) {
-        // The attempt is over: ranks closing after this error are not news (see failAttempt).
-        failure = failure == null ? error : failure;
-        kind = Wire.ERROR;
-        payload = error.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        count = payload.length;
-      } else if (checksum) {
-        kind = Wire.OK;
-      } else {
-        lastAveraged = f.step();
-        kind = Wire.AVERAGE;
-        dtype = round.dtype;
-        count = round.count;
-        long t0 = System.nanoTime();
-        float[] avg = average(round.grads);
-        round.grads[0] = null; // release the inputs before encoding the output
-        payload = Wire.encode(dtype, avg);
-        reduceNanos.addAndGet(System.nanoTime() - t0);
-      }
+      settle(done);
     }
-    if (error != null) {
-      LOG.error("gradient server: {}", error);
+    reply(done, targets);
+    return true;
+  }
+
+  /** Why {@code f} is refused (the connection then closes), or null. Holds the lock. */
+  private String refusal(Conn conn, Wire.Frame f) {
+    if (conn.attempt != attempt || conns[conn.rank] != conn) {
+      return "stale frame from stage attempt "
+          + conn.attempt
+          + " (current attempt "
+          + attempt
+          + ")";
+    }
+    if (f.rank() != conn.rank) {
+      return "frame claims rank " + f.rank() + " on the connection of rank " + conn.rank;
+    }
+    if (f.kind() == Wire.BYE) {
+      return null;
+    }
+    boolean checksum = f.kind() == Wire.CHECKSUM;
+    if (!checksum && f.kind() != Wire.GRADS) {
+      return "unexpected frame kind " + f.kind();
+    }
+    if (!checksum && f.step() <= lastAveraged) {
+      return "stale gradients for step "
+          + f.step()
+          + " from rank "
+          + conn.rank
+          + " (step "
+          + lastAveraged
+          + " is already averaged)";
+    }
+    if (failure != null) {
+      // The attempt is over: a late frame gets the reason, not a round that cannot complete.
+      return failure;
+    }
+    Round round = (checksum ? sumRounds : gradRounds).get(f.step());
+    if (round != null && round.have[conn.rank]) {
+      return "rank " + conn.rank + " sent step " + f.step() + " twice";
+    }
+    return null;
+  }
+
+  /**
+   * Adds {@code f} to its step's round; returns the round once it is complete (every rank, or a
+   * contribution that cannot be averaged), removed from the open rounds. Holds the lock.
+   */
+  private Round contribute(Conn conn, Wire.Frame f) {
+    boolean checksum = f.kind() == Wire.CHECKSUM;
+    latestStep = Math.max(latestStep, f.step());
+    Map<Long, Round> rounds = checksum ? sumRounds : gradRounds;
+    Round round = rounds.get(f.step());
+    if (round == null) {
+      round = new Round(f.step(), f.dtype(), f.count(), world, checksum);
+      rounds.put(f.step(), round);
+      Round started = round;
+      round.timer =
+          watchdog.schedule(() -> expire(rounds, started), timeoutMs, TimeUnit.MILLISECONDS);
+    }
+    if (!checksum && (f.count() != round.count || f.dtype() != round.dtype)) {
+      round.error =
+          "rank "
+              + conn.rank
+              + " sent "
+              + f.count()
+              + " gradient values for step "
+              + f.step()
+              + " but the first rank sent "
+              + round.count
+              + "; replicas must train the same model";
+    } else if (checksum) {
+      round.sums[conn.rank] = f.checksum();
+    } else {
+      long t0 = System.nanoTime();
+      round.grads[conn.rank] = f.floats();
+      reduceNanos.addAndGet(System.nanoTime() - t0);
+    }
+    round.have[conn.rank] = true;
+    round.received++;
+    if (round.error == null && round.received < world) {
+      return null;
+    }
+    round.timer.cancel(false);
+    rounds.remove(f.step());
+    return round;
+  }
+
+  /** Records a complete round's outcome: the attempt's failure, or the step now averaged. */
+  private void settle(Round round) {
+    if (round.error == null && round.sums != null) {
+      round.error = round.checksumMismatch();
+    }
+    if (round.error != null) {
+      // The attempt is over: ranks closing after this error are not news (see failAttempt).
+      failure = failure == null ? round.error : failure;
+    } else if (round.grads != null) {
+      lastAveraged = round.step;
+    }
+  }
+
+  /**
+   * Answers every rank: the error, the checksum's OK, or the average. Outside the lock: a complete
+   * round is no longer shared, and averaging large buffers must not stall other ranks' frames.
+   */
+  private void reply(Round round, List<Conn> targets) {
+    byte kind;
+    byte dtype = Wire.TEXT;
+    int count = 0;
+    byte[] payload = new byte[0];
+    if (round.error != null) {
+      LOG.error("gradient server: {}", round.error);
+      kind = Wire.ERROR;
+      payload = round.error.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      count = payload.length;
+    } else if (round.sums != null) {
+      kind = Wire.OK;
+    } else {
+      kind = Wire.AVERAGE;
+      dtype = round.dtype;
+      count = round.count;
+      long t0 = System.nanoTime();
+      float[] avg = round.average();
+      Arrays.fill(round.grads, null); // release the inputs before encoding the output
+      payload = Wire.encode(dtype, avg);
+      reduceNanos.addAndGet(System.nanoTime() - t0);
     }
     for (Conn c : targets) {
-      c.send(kind, f.step(), dtype, count, payload);
+      c.send(kind, round.step, dtype, count, payload);
     }
-    return true;
   }
 
   private List<Conn> current() {
@@ -488,41 +485,6 @@ public final class GradientServer implements AutoCloseable {
       }
     }
     return out;
-  }
-
-  static float[] average(float[][] grads) {
-    int n = grads[0].length;
-    float[] out = new float[n];
-    double w = grads.length;
-    for (int i = 0; i < n; i++) {
-      double s = 0;
-      for (float[] g : grads) {
-        s += g[i];
-      }
-      out[i] = (float) (s / w);
-    }
-    return out;
-  }
-
-  private String compare(Round round) {
-    List<Integer> differ = new ArrayList<>();
-    StringBuilder values = new StringBuilder();
-    for (int r = 0; r < world; r++) {
-      if (Double.doubleToLongBits(round.sums[r]) != Double.doubleToLongBits(round.sums[0])) {
-        differ.add(r);
-      }
-      values.append(r == 0 ? "" : ", ").append("rank ").append(r).append('=').append(round.sums[r]);
-    }
-    if (differ.isEmpty()) {
-      return null;
-    }
-    return "replicas diverged: parameter checksums at step "
-        + round.step
-        + " differ ("
-        + values
-        + "); rank(s) "
-        + differ
-        + " disagree with rank 0";
   }
 
   private void expire(Map<Long, Round> rounds, Round round) {

@@ -1,0 +1,23 @@
+package dev.sparkllm.training;
+
+import dev.sparkllm.core.Config;
+import dev.sparkllm.training.distributed.DistributedOptions;
+import org.apache.spark.sql.SparkSession;
+
+/** {@code bin/spark-llm train}: one replica on the driver, or N replicas in a barrier stage. */
+public final class Training {
+  private Training() {}
+
+  /**
+   * Trains with {@code training.distributed.replicas} data-parallel replicas when it is not 0
+   * ({@link DistributedTrainJob}, -1 = one per task slot), else one replica on the driver ({@link
+   * TrainJob}).
+   */
+  public static TrainResult run(
+      SparkSession spark, Config config, String data, String output, boolean resume) {
+    int replicas = DistributedOptions.fromConfig(config.section("training.distributed")).replicas();
+    return replicas != 0
+        ? DistributedTrainJob.run(spark, config, data, output, resume, replicas)
+        : TrainJob.run(spark, config, data, output, resume);
+  }
+}
