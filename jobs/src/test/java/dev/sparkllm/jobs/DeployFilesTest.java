@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.sparkllm.core.Secrets;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -684,6 +685,88 @@ class DeployFilesTest {
                 DEPLOY.resolve("gpu/getGpusResources.sh").toString()),
             Map.of());
     assertThat(r.exit).as(r.out + r.err).isZero();
+  }
+
+  @Test
+  void dryRunMasksSecretsInConfsJobArgumentsAndJavaOptions() throws Exception {
+    Result r =
+        submit(
+            "submit-yarn.sh",
+            Map.of("SPARK_LLM_JAVA_OPTS", "-Dkeystore.password=" + SECRET + "-opts -Xss4m"),
+            "--dry-run",
+            "--conf",
+            "spark.hadoop.fs.s3a.secret.key=" + SECRET + "-s3",
+            "--conf",
+            "spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net=" + SECRET + "-azure",
+            "--conf",
+            "spark.hadoop.fs.s3a.encryption.key=" + SECRET + "-sse",
+            "--conf",
+            "spark.executorEnv.HF_TOKEN=" + SECRET + "-hf",
+            "--conf",
+            "spark.hadoop.fs.s3a.aws.credentials.provider=com.example.Provider",
+            "preprocess",
+            "--input",
+            "https://reader:" + SECRET + "-url@corpus.test/raw",
+            "--output",
+            "s3a://b/pre",
+            "--set",
+            "spark.conf.spark.ssl.private.key=" + SECRET + "-set");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out).doesNotContain(SECRET).doesNotContain("\\*");
+    assertThat(confs(r.out))
+        .containsEntry("spark.hadoop.fs.s3a.secret.key", "'*****'")
+        .containsEntry("spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net", "'*****'")
+        .containsEntry("spark.hadoop.fs.s3a.encryption.key", "'*****'")
+        .containsEntry("spark.executorEnv.HF_TOKEN", "'*****'")
+        // Names where a secret comes from, not a secret.
+        .containsEntry("spark.hadoop.fs.s3a.aws.credentials.provider", "com.example.Provider")
+        .containsEntry(
+            "spark.driver.extraJavaOptions",
+            "-Dai.djl.offline=true\\ -Dkeystore.password='*****'\\ -Xss4m");
+    assertThat(r.out)
+        .contains("--input https://reader:'*****'@corpus.test/raw \\\n")
+        .contains("--output s3a://b/pre \\\n")
+        .endsWith("--set spark.conf.spark.ssl.private.key='*****'\n");
+  }
+
+  @Test
+  void dryRunUsesTheSameSecretKeyRulesAsTheConfig() throws Exception {
+    List<String> keys =
+        List.of(
+            "hf_token",
+            "GITHUB_TOKEN",
+            "spark.kubernetes.authenticate.submission.oauthToken",
+            "spark.hadoop.fs.s3a.session.token",
+            "spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net",
+            "spark.hadoop.fs.s3a.encryption.key",
+            "spark.ssl.private.key",
+            "privateKey",
+            "api_keys",
+            "spark.ssl.keyStorePassword",
+            "spark.authenticate.secret",
+            "db.passphrase",
+            "eos_token",
+            "pad_token",
+            "max_new_tokens",
+            "token_budget",
+            "secret_token",
+            "spark.hadoop.fs.s3a.aws.credentials.provider",
+            "spark.kubernetes.driver.secretKeyRef.AWS_SECRET_ACCESS_KEY",
+            "spark.executor.instances",
+            "tokenizer");
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                bash(),
+                "-c",
+                "source \"$0\"; for k; do if is_secret_key \"$k\"; then echo \"$k\"; fi; done",
+                DEPLOY.resolve("lib/submit-common.sh").toString()));
+    cmd.addAll(keys);
+    Result r = run(cmd, Map.of());
+    assertThat(r.exit).as(r.err).isZero();
+    List<String> javaSecret = keys.stream().filter(Secrets::isSecretKey).toList();
+    assertThat(javaSecret).hasSize(13);
+    assertThat(r.out.lines().toList()).isEqualTo(javaSecret);
   }
 
   /** The --conf entries of a dry run; a key given twice fails (the last would silently win). */
