@@ -335,7 +335,7 @@ print_command() {
   done
 }
 
-# The same rules as core's dev.sparkllm.core.Secrets (docs/configuration.md, "Secrets"): the key
+# The same rules as core's dev.sparkllm.core.Secrets (README.md, "Secrets"): the key
 # in lower-case words split at . _ - and camelCase; secret when a word contains secret, password,
 # passwd, passphrase, credential or bearer, when api/access/account/encryption/private/secret/
 # signing is followed by key(s) (or joined to it), or when the last word ends in token but is no

@@ -695,13 +695,15 @@ class DeployFilesTest {
   @ParameterizedTest
   @ValueSource(strings = {"spark_llm_dag.py", "spark_llm_k8s_dag.py"})
   void dagsRefuseParamsThatCouldLeaveTheirArgument(String dag, @TempDir Path tmp) throws Exception {
-    Map<String, String> refused =
-        Map.of(
-            "input", "s3a://b/raw\"\nimage: evil:latest\nvolumes: [{name: host}]",
-            "output", "s3a://b/out\n  image: evil",
-            "config", "--set=training.max_steps=1",
-            "preset", "mini\"\nimage: evil");
-    for (Map.Entry<String, String> bad : refused.entrySet()) {
+    // The config payload set spec.image in the DAG that rendered the manifest as YAML text.
+    List<Map.Entry<String, String>> refused =
+        List.of(
+            Map.entry("config", "c.yaml'\n  image: evil:latest\n  z: 'y"),
+            Map.entry("config", "--set=training.max_steps=1"),
+            Map.entry("input", "s3a://b/raw\"\nimage: evil:latest\nvolumes: [{name: host}]"),
+            Map.entry("output", "s3a://b/out\n  image: evil"),
+            Map.entry("preset", "mini\"\nimage: evil"));
+    for (Map.Entry<String, String> bad : refused) {
       String params = new ObjectMapper().writeValueAsString(Map.of(bad.getKey(), bad.getValue()));
       Result r = probe(dag, Map.of("DAG_PARAMS", params), tmp);
       assertThat(r.exit).as("%s=%s rendered: %s", bad.getKey(), bad.getValue(), r.out).isEqualTo(3);
