@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
 
 /**
  * Which config keys and values are secrets, and their masked form. The same rules are implemented
- * in deploy/lib/submit-common.sh for its --dry-run print; keep the two in step
- * (README.md, "Secrets", lists them).
+ * in deploy/lib/submit-common.sh for its --dry-run print; keep the two in step (README.md,
+ * "Secrets", lists them).
  *
  * <p>A key is split into lower-case words at {@code . _ -} and camelCase boundaries. It is secret
  * when a word contains secret, password, passwd, passphrase, credential or bearer; when a word is
