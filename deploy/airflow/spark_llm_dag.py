@@ -2,8 +2,9 @@
 
 preprocess -> train-tokenizer -> tokenize -> train -> evaluate, each a SparkSubmitOperator
 (apache-airflow-providers-apache-spark). Trigger with params, e.g.
-``{"input": "s3a://corpus/raw/", "output": "s3a://corpus/runs/r1", "config": "conf/demo.yaml"}``.
-Each stage writes under ``output``: pre/, tok/, tokens/, run/, eval/.
+``{"input": "s3a://corpus/raw/", "output": "s3a://corpus/runs", "config": "conf/demo.yaml"}``.
+Each DAG run writes under its own ``output/<run id>/``: pre/, tok/, tokens/, run/, eval/
+(spark_llm_params.py, which must sit next to this file, checks the params).
 
 Environment read when the DAG is parsed:
   SPARK_LLM_JAR          the cluster jar
@@ -28,6 +29,8 @@ import pendulum
 from airflow import DAG
 from airflow.models.param import Param
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+import spark_llm_params as p
 
 JAR = os.environ.get(
     "SPARK_LLM_JAR", "/opt/spark-llm/spark-llm-jobs-0.1.0-SNAPSHOT-spark-submit.jar"
@@ -119,8 +122,10 @@ if GPU:
 for name, value in PYTORCH_ENV.items():
     EVAL_CONF["spark.executorEnv." + name] = value
 
-OUT = '{{ params.output.rstrip("/") }}'
-CONFIG = ["--config", "{{ params.config }}"]
+# Each parameter renders into exactly one argument of an argument list (no shell, no text
+# format), checked by spark_llm_params' filters.
+OUT = p.RUN_ROOT
+CONFIG = ["--config", p.CONFIG]
 REPLICA_ARGS = ["--replicas", str(REPLICAS)] if REPLICAS > 0 else []
 
 with DAG(
@@ -131,14 +136,8 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args={"retries": RETRIES, "retry_delay": timedelta(minutes=5)},
-    params={
-        "input": Param("s3a://spark-llm/raw/", type="string", description="raw corpus"),
-        "output": Param("s3a://spark-llm/out", type="string", description="run root"),
-        "config": Param(
-            "/opt/spark-llm/conf/defaults.yaml", type="string", description="YAML config"
-        ),
-        "preset": Param("mini", enum=["tiny", "mini", "gpt2"]),
-    },
+    params=p.params(Param),
+    user_defined_filters=p.FILTERS,
     tags=["spark-llm"],
 ) as dag:
 
@@ -155,10 +154,11 @@ with DAG(
             retries=RETRIES,
         )
 
-    # --overwrite makes a retry after a partial write start clean.
+    # --overwrite makes a retry after a partial write start clean. It can only meet this run's
+    # own earlier tries: the outputs are this run's directories (OUT), never the input.
     preprocess = stage(
         "preprocess",
-        ["preprocess", "--input", "{{ params.input }}", "--output", OUT + "/pre", "--overwrite"],
+        ["preprocess", "--input", p.INPUT, "--output", OUT + "/pre", "--overwrite"],
     )
     train_tokenizer = stage(
         "train_tokenizer",
@@ -180,7 +180,7 @@ with DAG(
             "train",
             "--data", OUT + "/tokens",
             "--output", OUT + "/run",
-            "--preset", "{{ params.preset }}",
+            "--preset", p.PRESET,
             *REPLICA_ARGS,
             # Every try runs the same command: continue from run/checkpoints/latest when an
             # earlier try left one, else start the run.

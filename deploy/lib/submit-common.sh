@@ -312,14 +312,18 @@ finish_command() {
   SUBMIT+=(--class "$MAIN_CLASS" "$jar" "$COMMAND" "${APP_ARGS[@]}")
 }
 
-# One option (with its value) per line, shell-quoted, as a runnable command.
+# One option (with its value) per line, shell-quoted, as a runnable command; secrets shown as
+# '*****' (mask_arg).
 print_command() {
   local -a args=("$(spark_submit_bin)" "${SUBMIT[@]}")
-  local i=0 n=${#args[@]} line
+  local i=0 n=${#args[@]} line value
   while ((i < n)); do
-    printf -v line '%q' "${args[i]}"
+    quote_masked "${args[i]}"
+    line="$QUOTED"
     if [[ "${args[i]}" == -* ]] && ((i + 1 < n)) && [[ "${args[i + 1]}" != -* ]]; then
-      printf -v line '%s %q' "$line" "${args[i + 1]}"
+      quote_masked "${args[i + 1]}"
+      value="$QUOTED"
+      line="$line $value"
       i=$((i + 1))
     fi
     i=$((i + 1))
@@ -329,6 +333,90 @@ print_command() {
       printf '%s\n' "$line"
     fi
   done
+}
+
+# The same rules as core's dev.sparkllm.core.Secrets (README.md, "Secrets"): the key
+# in lower-case words split at . _ - and camelCase; secret when a word contains secret, password,
+# passwd, passphrase, credential or bearer, when api/access/account/encryption/private/secret/
+# signing is followed by key(s) (or joined to it), or when the last word ends in token but is no
+# tokenizer special token (eos_token, ...). A key pointing at a secret is none: a word ref, or a
+# last word provider(s), file, path, class or type.
+is_secret_key() {
+  local spaced i n w
+  local -a words=()
+  spaced="$(sed -E 's/([a-z0-9])([A-Z])/\1 \2/g; s/[._[:space:]-]+/ /g' <<<"$1")"
+  read -r -a words <<<"${spaced,,}"
+  n=${#words[@]}
+  ((n > 0)) || return 1
+  [[ " ${words[*]} " != *" ref "* ]] || return 1
+  [[ ! "${words[n - 1]}" =~ ^(providers?|file|path|class|type)$ ]] || return 1
+  for ((i = 0; i < n; i++)); do
+    w="${words[i]}"
+    if [[ "$w" =~ secret|password|passwd|passphrase|credential|bearer ]] \
+      || [[ "$w" =~ ^(api|access|account|encryption|private|secret|signing)keys?$ ]]; then
+      return 0
+    fi
+    if ((i > 0)) && [[ "$w" =~ ^keys?$ ]] \
+      && [[ "${words[i - 1]}" =~ ^(api|access|account|encryption|private|secret|signing)$ ]]; then
+      return 0
+    fi
+  done
+  [[ "${words[n - 1]}" == *token ]] || return 1
+  ! { [[ "${words[n - 1]}" == token ]] && ((n > 1)) \
+    && [[ "${words[n - 2]}" =~ ^(eos|bos|pad|unk|sep|cls|mask)$ ]]; }
+}
+
+# MASKED = the argument with its secrets replaced by \001 (quote_masked prints them as '*****'):
+# the value of a secret-named KEY=VALUE, secret-named name=value settings inside it
+# (-Dx.password=v, --token=v, ?a=b&password=v), and URL passwords (scheme://user:PASSWORD@host).
+mask_arg() {
+  local rest="$1" key out="" whole before
+  local assignment='(^|[[:space:]?&;,"'"'"'])(-D|--?)?([A-Za-z][A-Za-z0-9_.-]*)=([^[:space:]&;,"'"'"']*)'
+  # The password class leaves out \001: a masked URL must not match again.
+  local url='^(.*[A-Za-z][A-Za-z0-9+.-]*://[^/[:space:]:@]*):([^/[:space:]@'$'\001'']+)@(.*)$'
+  if [[ "$rest" =~ ^([A-Za-z][A-Za-z0-9_.-]*)=(.+)$ ]]; then
+    key="${BASH_REMATCH[1]}"
+    if is_secret_key "$key"; then
+      MASKED="$key="$'\001'
+      return 0
+    fi
+  fi
+  while [[ "$rest" =~ $assignment ]]; do
+    whole="${BASH_REMATCH[0]}"
+    before="${rest%%"$whole"*}"
+    key="${BASH_REMATCH[3]}"
+    if [[ -n "${BASH_REMATCH[4]}" ]] && is_secret_key "$key"; then
+      out+="$before${whole%%"$key="*}$key="$'\001'
+    else
+      out+="$before$whole"
+    fi
+    rest="${rest#"$before$whole"}"
+  done
+  out+="$rest"
+  while [[ "$out" =~ $url ]]; do
+    out="${BASH_REMATCH[1]}:"$'\001'"@${BASH_REMATCH[3]}"
+  done
+  MASKED="$out"
+}
+
+# QUOTED = the argument masked and shell-quoted, each mask as '*****'.
+quote_masked() {
+  local rest q
+  mask_arg "$1"
+  rest="$MASKED"
+  QUOTED=""
+  while [[ "$rest" == *$'\001'* ]]; do
+    if [[ -n "${rest%%$'\001'*}" ]]; then
+      printf -v q '%q' "${rest%%$'\001'*}"
+      QUOTED+="$q"
+    fi
+    QUOTED+="'*****'"
+    rest="${rest#*$'\001'}"
+  done
+  if [[ -n "$rest" || -z "$QUOTED" ]]; then
+    printf -v q '%q' "$rest"
+    QUOTED+="$q"
+  fi
 }
 
 spark_submit_bin() {

@@ -3,7 +3,6 @@ package dev.sparkllm.core;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -16,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * One YAML tree drives every stage. The documented defaults ({@code conf/defaults.yaml}, shipped in
@@ -35,11 +33,7 @@ public final class Config implements Serializable {
           new YAMLFactory()
               .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
               .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
-  private static final Pattern SECRET_KEY =
-      Pattern.compile(
-          "(?i).*(secret|password|passwd|credential|api[._-]?key|access[._-]?key|auth[._-]?token"
-              + "|session[._-]?token|bearer).*");
-  static final String MASK = "*****";
+  static final String MASK = Secrets.MASK;
 
   private final ObjectNode root;
   private final String prefix;
@@ -373,10 +367,13 @@ public final class Config implements Serializable {
 
   // ---- writing --------------------------------------------------------------------------------
 
-  /** The resolved config as YAML with every secret-looking value replaced by a mask. */
+  /**
+   * The resolved config as YAML with every secret-looking value replaced by a mask (rules in {@link
+   * Secrets}).
+   */
   public String toMaskedYaml() {
     ObjectNode copy = root.deepCopy();
-    mask(copy);
+    Secrets.mask(copy);
     try {
       return YAML.writeValueAsString(copy);
     } catch (JsonProcessingException e) {
@@ -384,37 +381,16 @@ public final class Config implements Serializable {
     }
   }
 
-  /** SHA-256 of the resolved (unmasked) config, to tell whether an output matches a config. */
+  /**
+   * SHA-256 of the masked config ({@link #toMaskedYaml()}), to tell whether an output matches a
+   * config. Not of the unmasked YAML: that hash, written beside the masked copy, would let anyone
+   * confirm a guessed secret offline by hashing the config with the guess. The price is that a
+   * changed secret alone keeps the hash, so a finished stage or checkpoint is still taken as
+   * matching: right for credentials, which change access, not outputs. The hash stays the same
+   * across runs of one config, as resume and rerun checks need.
+   */
   public String hash() {
-    try {
-      return Hashing.sha256Hex(YAML.writeValueAsBytes(root));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  static boolean isSecretKey(String key) {
-    return SECRET_KEY.matcher(key).matches();
-  }
-
-  private static void mask(JsonNode node) {
-    if (node.isObject()) {
-      ObjectNode obj = (ObjectNode) node;
-      List<String> names = new ArrayList<>();
-      obj.fieldNames().forEachRemaining(names::add);
-      for (String name : names) {
-        JsonNode child = obj.get(name);
-        if (isSecretKey(name) && child.isValueNode() && !child.isNull()) {
-          obj.put(name, MASK);
-        } else {
-          mask(child);
-        }
-      }
-    } else if (node.isArray()) {
-      for (JsonNode child : (ArrayNode) node) {
-        mask(child);
-      }
-    }
+    return Hashing.sha256Hex(toMaskedYaml());
   }
 
   @Override

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.sparkllm.core.Secrets;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -38,6 +39,10 @@ class DeployFilesTest {
   private static final Path DEPLOY = repoRoot().resolve("deploy");
   private static final String SECRET = "Sup3r-s3cret-value-that-must-not-leak";
   private static final String JAR = "/jars/spark-llm-test.jar";
+  private static final String RUN_ID = "manual__2025-01-01T00:00:00+00:00";
+  // The run's directory: its run id in path-safe characters and a hash of the original.
+  private static final String RUN_ROOT =
+      "s3a://spark-llm/out/manual__2025-01-01T00_00_00_00_00-31d00d8e";
 
   private static Path repoRoot() {
     // Surefire runs in the module directory (jobs/); the IDE may run from the root.
@@ -193,15 +198,14 @@ class DeployFilesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"spark_llm_dag.py", "spark_llm_k8s_dag.py"})
+  @ValueSource(strings = {"spark_llm_dag.py", "spark_llm_k8s_dag.py", "spark_llm_params.py"})
   void dagCompiles(String dag, @TempDir Path tmp) throws Exception {
-    assumeThat(onPath("python3")).as("python3 is not on PATH; DAG syntax not checked").isTrue();
     Path file = DEPLOY.resolve("airflow").resolve(dag);
     // py_compile into the temp dir, so the source tree gets no __pycache__.
     Result r =
         run(
             List.of(
-                "python3",
+                python(),
                 "-c",
                 "import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2],"
                     + " doraise=True)",
@@ -209,11 +213,13 @@ class DeployFilesTest {
                 tmp.resolve("dag.pyc").toString()),
             Map.of());
     assertThat(r.exit).as(r.err).isZero();
-    assertThat(Files.readString(file))
-        .contains("preprocess")
-        .contains("train-tokenizer")
-        .contains("{{ params.input }}")
-        .contains("{{ params.config }}");
+    if (!dag.equals("spark_llm_params.py")) {
+      assertThat(Files.readString(file))
+          .contains("preprocess")
+          .contains("train-tokenizer")
+          .contains("import spark_llm_params as p")
+          .contains("user_defined_filters=p.FILTERS");
+    }
   }
 
   @Test
@@ -227,7 +233,7 @@ class DeployFilesTest {
     assertThat(train.path("retries").asInt()).isPositive();
     assertThat(train.path("files").asText()).endsWith("getGpusResources.sh");
     List<String> args = strings(train.path("application_args"));
-    assertThat(args.subList(0, 3)).containsExactly("train", "--data", "s3a://spark-llm/out/tokens");
+    assertThat(args.subList(0, 3)).containsExactly("train", "--data", RUN_ROOT + "/tokens");
     assertThat(args).containsSubsequence("--replicas", "4");
     assertThatEveryTryAutoResumes(dag, args, t -> t.path("application_args"));
     JsonNode conf = train.path("conf");
@@ -266,7 +272,7 @@ class DeployFilesTest {
     JsonNode dag = probeDag("spark_llm_k8s_dag.py", Map.of("SPARK_LLM_REPLICAS", "2"), tmp);
     assertThat(dag.path("dag_id").asText()).isEqualTo("spark_llm_k8s");
     for (JsonNode t : dag.path("tasks")) {
-      JsonNode app = t.path("first").path("application_file");
+      JsonNode app = t.path("first").path("template_spec");
       assertThat(app.path("kind").asText()).isEqualTo("SparkApplication");
       assertThat(app.path("metadata").path("name").asText())
           .startsWith("spark-llm-")
@@ -275,22 +281,22 @@ class DeployFilesTest {
       // Airflow retries; the operator must not rerun the application as well.
       assertThat(app.path("spec").path("restartPolicy").path("onFailureRetries").asInt()).isZero();
     }
-    JsonNode train = task(dag, "train", "first").path("application_file").path("spec");
+    JsonNode train = task(dag, "train", "first").path("template_spec").path("spec");
     List<String> args = strings(train.path("arguments"));
     assertThat(args.get(0)).isEqualTo("train");
     assertThat(args)
-        .containsSubsequence("--data", "s3a://spark-llm/out/tokens")
+        .containsSubsequence("--data", RUN_ROOT + "/tokens")
         .containsSubsequence("--replicas", "2")
         .containsSubsequence("--set", "training.distributed.port=29500");
     assertThatEveryTryAutoResumes(
-        dag, args, t -> t.path("application_file").path("spec").path("arguments"));
+        dag, args, t -> t.path("template_spec").path("spec").path("arguments"));
     assertThat(train.path("executor").path("instances").asInt()).isEqualTo(2);
     assertThat(train.path("executor").path("gpu").path("quantity").asInt()).isEqualTo(1);
     assertThat(train.path("driver").has("gpu")).isFalse();
     // A new application per try (same arguments, checked above).
-    JsonNode retry = task(dag, "train", "retry").path("application_file");
+    JsonNode retry = task(dag, "train", "retry").path("template_spec");
     assertThat(retry.path("metadata").path("name").asText()).endsWith("-2");
-    JsonNode last = task(dag, "train", "last").path("application_file");
+    JsonNode last = task(dag, "train", "last").path("template_spec");
     assertThat(last.path("metadata").path("name").asText()).endsWith("-3");
     assertThat(dag.toString()).doesNotContain("{{");
   }
@@ -673,7 +679,7 @@ class DeployFilesTest {
   @Test
   void scriptsAreShellcheckClean() throws Exception {
     // -x follows both scripts into lib/submit-common.sh.
-    assumeThat(onPath("shellcheck")).as("shellcheck is not installed; not checked").isTrue();
+    requireInCi(onPath("shellcheck"), "shellcheck is not installed; scripts not checked");
     Result r =
         run(
             List.of(
@@ -684,6 +690,189 @@ class DeployFilesTest {
                 DEPLOY.resolve("gpu/getGpusResources.sh").toString()),
             Map.of());
     assertThat(r.exit).as(r.out + r.err).isZero();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"spark_llm_dag.py", "spark_llm_k8s_dag.py"})
+  void dagsRefuseParamsThatCouldLeaveTheirArgument(String dag, @TempDir Path tmp) throws Exception {
+    // The config payload set spec.image in the DAG that rendered the manifest as YAML text.
+    List<Map.Entry<String, String>> refused =
+        List.of(
+            Map.entry("config", "c.yaml'\n  image: evil:latest\n  z: 'y"),
+            Map.entry("config", "--set=training.max_steps=1"),
+            Map.entry("input", "s3a://b/raw\"\nimage: evil:latest\nvolumes: [{name: host}]"),
+            Map.entry("output", "s3a://b/out\n  image: evil"),
+            Map.entry("preset", "mini\"\nimage: evil"));
+    for (Map.Entry<String, String> bad : refused) {
+      String params = new ObjectMapper().writeValueAsString(Map.of(bad.getKey(), bad.getValue()));
+      Result r = probe(dag, Map.of("DAG_PARAMS", params), tmp);
+      assertThat(r.exit).as("%s=%s rendered: %s", bad.getKey(), bad.getValue(), r.out).isEqualTo(3);
+      assertThat(r.err).contains("render failed: param '" + bad.getKey() + "'");
+    }
+  }
+
+  @Test
+  void kubernetesDagKeepsQuotesAndColonsOfAParamInsideItsOneArgument(@TempDir Path tmp)
+      throws Exception {
+    String input = "s3a://b/it's \"raw\": {image: evil}, # not a comment";
+    JsonNode dag =
+        probeDag(
+            "spark_llm_k8s_dag.py",
+            Map.of("DAG_PARAMS", new ObjectMapper().writeValueAsString(Map.of("input", input))),
+            tmp);
+    JsonNode app = task(dag, "preprocess", "first").path("template_spec");
+    JsonNode manifest = manifest("preprocess");
+    assertThat(strings(app.path("spec").path("arguments")))
+        .containsExactly(
+            "preprocess",
+            "--input",
+            input,
+            "--output",
+            RUN_ROOT + "/pre",
+            "--overwrite",
+            "--config",
+            "/opt/spark-llm/conf/defaults.yaml");
+    // Nothing but the arguments, name and restart policy differs from the manifest.
+    for (String field : List.of("image", "driver", "executor", "sparkConf", "volumes")) {
+      assertThat(app.path("spec").path(field))
+          .as(field)
+          .isEqualTo(manifest.path("spec").path(field));
+    }
+    List<String> fields = new ArrayList<>();
+    app.path("spec").fieldNames().forEachRemaining(fields::add);
+    List<String> manifestFields = new ArrayList<>();
+    manifest.path("spec").fieldNames().forEachRemaining(manifestFields::add);
+    assertThat(fields).isEqualTo(manifestFields);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"spark_llm_dag.py", "spark_llm_k8s_dag.py"})
+  void eachDagRunWritesItsOwnStageDirectoriesNeverItsInput(String dag, @TempDir Path tmp)
+      throws Exception {
+    Function<JsonNode, List<String>> args =
+        t ->
+            strings(
+                dag.startsWith("spark_llm_k8s")
+                    ? t.path("template_spec").path("spec").path("arguments")
+                    : t.path("application_args"));
+    JsonNode run = probeDag(dag, Map.of(), tmp);
+    List<String> outputs = new ArrayList<>();
+    for (JsonNode t : run.path("tasks")) {
+      List<String> a = args.apply(t.path("first"));
+      String out = a.get(a.indexOf("--output") + 1);
+      outputs.add(out);
+      // A retry writes where the first try did: --overwrite only ever meets this run's tries.
+      assertThat(args.apply(t.path("retry"))).isEqualTo(a);
+      assertThat(args.apply(t.path("last"))).isEqualTo(a);
+      if (a.contains("--input")) {
+        String in = a.get(a.indexOf("--input") + 1);
+        assertThat(in.equals("s3a://spark-llm/raw/") || in.startsWith(RUN_ROOT + "/")).isTrue();
+        assertThat(in).isNotEqualTo(out);
+      }
+    }
+    assertThat(outputs)
+        .containsExactly(
+            RUN_ROOT + "/pre",
+            RUN_ROOT + "/tok",
+            RUN_ROOT + "/tokens",
+            RUN_ROOT + "/run",
+            RUN_ROOT + "/eval");
+    // Another run (same params) gets other directories; a path-safe run id is used as it is.
+    JsonNode other = probeDag(dag, Map.of("DAG_RUN_ID", "nightly_7"), tmp);
+    List<String> a = args.apply(task(other, "preprocess", "first"));
+    assertThat(a.get(a.indexOf("--output") + 1)).isEqualTo("s3a://spark-llm/out/nightly_7/pre");
+    // An input inside the runs root, or one holding it, is refused before anything runs.
+    for (Map<String, String> clash :
+        List.of(
+            Map.of("input", "s3a://spark-llm/out/old-run/pre"),
+            Map.of("input", "s3a://spark-llm/", "output", "s3a://spark-llm/out/"))) {
+      Result r =
+          probe(dag, Map.of("DAG_PARAMS", new ObjectMapper().writeValueAsString(clash)), tmp);
+      assertThat(r.exit).as(r.out).isEqualTo(3);
+      assertThat(r.err).contains("must not contain each other");
+    }
+  }
+
+  @Test
+  void dryRunMasksSecretsInConfsJobArgumentsAndJavaOptions() throws Exception {
+    Result r =
+        submit(
+            "submit-yarn.sh",
+            Map.of("SPARK_LLM_JAVA_OPTS", "-Dkeystore.password=" + SECRET + "-opts -Xss4m"),
+            "--dry-run",
+            "--conf",
+            "spark.hadoop.fs.s3a.secret.key=" + SECRET + "-s3",
+            "--conf",
+            "spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net=" + SECRET + "-azure",
+            "--conf",
+            "spark.hadoop.fs.s3a.encryption.key=" + SECRET + "-sse",
+            "--conf",
+            "spark.executorEnv.HF_TOKEN=" + SECRET + "-hf",
+            "--conf",
+            "spark.hadoop.fs.s3a.aws.credentials.provider=com.example.Provider",
+            "preprocess",
+            "--input",
+            "https://reader:" + SECRET + "-url@corpus.test/raw",
+            "--output",
+            "s3a://b/pre",
+            "--set",
+            "spark.conf.spark.ssl.private.key=" + SECRET + "-set");
+    assertThat(r.exit).as(r.err).isZero();
+    assertThat(r.out).doesNotContain(SECRET).doesNotContain("\\*");
+    assertThat(confs(r.out))
+        .containsEntry("spark.hadoop.fs.s3a.secret.key", "'*****'")
+        .containsEntry("spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net", "'*****'")
+        .containsEntry("spark.hadoop.fs.s3a.encryption.key", "'*****'")
+        .containsEntry("spark.executorEnv.HF_TOKEN", "'*****'")
+        // Names where a secret comes from, not a secret.
+        .containsEntry("spark.hadoop.fs.s3a.aws.credentials.provider", "com.example.Provider")
+        .containsEntry(
+            "spark.driver.extraJavaOptions",
+            "-Dai.djl.offline=true\\ -Dkeystore.password='*****'\\ -Xss4m");
+    assertThat(r.out)
+        .contains("--input https://reader:'*****'@corpus.test/raw \\\n")
+        .contains("--output s3a://b/pre \\\n")
+        .endsWith("--set spark.conf.spark.ssl.private.key='*****'\n");
+  }
+
+  @Test
+  void dryRunUsesTheSameSecretKeyRulesAsTheConfig() throws Exception {
+    List<String> keys =
+        List.of(
+            "hf_token",
+            "GITHUB_TOKEN",
+            "spark.kubernetes.authenticate.submission.oauthToken",
+            "spark.hadoop.fs.s3a.session.token",
+            "spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net",
+            "spark.hadoop.fs.s3a.encryption.key",
+            "spark.ssl.private.key",
+            "privateKey",
+            "api_keys",
+            "spark.ssl.keyStorePassword",
+            "spark.authenticate.secret",
+            "db.passphrase",
+            "eos_token",
+            "pad_token",
+            "max_new_tokens",
+            "token_budget",
+            "secret_token",
+            "spark.hadoop.fs.s3a.aws.credentials.provider",
+            "spark.kubernetes.driver.secretKeyRef.AWS_SECRET_ACCESS_KEY",
+            "spark.executor.instances",
+            "tokenizer");
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                bash(),
+                "-c",
+                "source \"$0\"; for k; do if is_secret_key \"$k\"; then echo \"$k\"; fi; done",
+                DEPLOY.resolve("lib/submit-common.sh").toString()));
+    cmd.addAll(keys);
+    Result r = run(cmd, Map.of());
+    assertThat(r.exit).as(r.err).isZero();
+    List<String> javaSecret = keys.stream().filter(Secrets::isSecretKey).toList();
+    assertThat(javaSecret).hasSize(13);
+    assertThat(r.out.lines().toList()).isEqualTo(javaSecret);
   }
 
   /** The --conf entries of a dry run; a key given twice fails (the last would silently win). */
@@ -727,21 +916,54 @@ class DeployFilesTest {
    * templates rendered for a first try and a retry.
    */
   private static JsonNode probeDag(String dag, Map<String, String> env, Path tmp) throws Exception {
-    assumeThat(onPath("python3")).as("python3 is not on PATH; DAGs not loaded").isTrue();
-    Result modules = run(List.of("python3", "-c", "import jinja2, yaml"), Map.of());
-    assumeThat(modules.exit).as("python3 lacks jinja2 or PyYAML; DAGs not loaded").isZero();
+    Result r = probe(dag, env, tmp);
+    assertThat(r.exit).as(r.err).isZero();
+    return new ObjectMapper().readTree(r.out);
+  }
+
+  private static Result probe(String dag, Map<String, String> env, Path tmp) throws Exception {
     Path probe = tmp.resolve("dag_probe.py");
     try (var in = DeployFilesTest.class.getResourceAsStream("/deploy/dag_probe.py")) {
       Files.copy(in, probe, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
-    Map<String, String> all = new HashMap<>(env);
+    Map<String, String> all = new HashMap<>();
+    all.put("DAG_RUN_ID", RUN_ID);
+    all.putAll(env);
     all.put("PYTHONDONTWRITEBYTECODE", "1");
-    Result r =
-        run(
-            List.of("python3", probe.toString(), DEPLOY.resolve("airflow").resolve(dag).toString()),
-            all);
-    assertThat(r.exit).as(r.err).isZero();
-    return new ObjectMapper().readTree(r.out);
+    return run(
+        List.of(python(), probe.toString(), DEPLOY.resolve("airflow").resolve(dag).toString()),
+        all);
+  }
+
+  private static String python;
+
+  /**
+   * A python3 with jinja2 and PyYAML (the DAG probe needs both): the one on PATH, else Debian's
+   * (.ci/run installs python3-jinja2 and python3-yaml). Without one the DAG tests are skipped on a
+   * developer's machine and fail in CI.
+   */
+  private static synchronized String python() throws Exception {
+    if (python == null) {
+      python = "";
+      for (String candidate : List.of("python3", "/usr/bin/python3")) {
+        boolean exists =
+            candidate.startsWith("/") ? new File(candidate).canExecute() : onPath(candidate);
+        if (exists && run(List.of(candidate, "-c", "import jinja2, yaml"), Map.of()).exit == 0) {
+          python = candidate;
+          break;
+        }
+      }
+    }
+    requireInCi(!python.isEmpty(), "no python3 with jinja2 and PyYAML; DAGs not checked");
+    return python;
+  }
+
+  /** Skips a test whose tool is missing, except in CI (CI=true), where that is a failure. */
+  private static void requireInCi(boolean present, String what) {
+    if ("true".equals(System.getenv("CI"))) {
+      assertThat(present).as(what + " (CI installs it in .ci/run)").isTrue();
+    }
+    assumeThat(present).as(what).isTrue();
   }
 
   private static JsonNode task(JsonNode dag, String id, String attempt) {
