@@ -6,6 +6,7 @@ import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.core.TokenManifest;
 import dev.sparkllm.evaluation.metrics.Bleu;
 import dev.sparkllm.evaluation.metrics.Rouge;
 import dev.sparkllm.evaluation.metrics.TokenMetrics;
@@ -73,7 +74,7 @@ public final class EvaluateJob {
       boolean overwrite) {
     Config ec = config.section("evaluate");
     String ckpt = resolveCheckpoint(checkpoint);
-    TokenData.Manifest manifest = TokenData.readManifest(data);
+    TokenManifest manifest = TokenManifest.read(data);
     Map<String, Object> modelConfig = readJson(Storage.join(ckpt, "config.json"));
     int modelVocab = ((Number) modelConfig.get("vocab_size")).intValue();
     int modelCtx =
@@ -85,7 +86,7 @@ public final class EvaluateJob {
               + " has vocab_size "
               + modelVocab
               + " (config.json) but "
-              + Storage.join(data, "manifest.json")
+              + Storage.join(data, TokenManifest.FILE)
               + " says "
               + manifest.vocabSize()
               + "; evaluate on shards made with the tokenizer the model was trained with");
@@ -231,7 +232,7 @@ public final class EvaluateJob {
         state == null || !state.has("config_hash") ? null : state.get("config_hash").asText());
     report.put("model", modelConfig);
     report.put("data", Storage.qualify(data));
-    report.put("data_manifest", readJsonNode(Storage.join(data, "manifest.json")));
+    report.put("data_manifest", manifest.toJson());
     report.put("evaluate_config", ec.tree());
     report.put("language_model", lm);
     report.put("tasks", taskReports);

@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.substring;
 
 import dev.sparkllm.core.Config;
+import dev.sparkllm.core.HadoopConf;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.SparkOutputs;

@@ -5,6 +5,7 @@ import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.core.TokenManifest;
 import dev.sparkllm.training.model.Gpt2Weights;
 import dev.sparkllm.training.model.GptConfig;
 import java.io.Console;
@@ -56,7 +57,7 @@ public final class TrainJob {
 
   /** What a run needs once the inputs and the output directory are checked. */
   record Prepared(
-      TokenData.Manifest manifest,
+      TokenManifest manifest,
       TrainingOptions options,
       GptConfig model,
       List<String> trainFiles,
@@ -66,7 +67,7 @@ public final class TrainJob {
 
   /** Checks data, model and output, and writes RUN/config.yaml (on the driver). */
   static Prepared prepare(Config config, String data, String output, boolean resume) {
-    TokenData.Manifest manifest = TokenData.readManifest(data);
+    TokenManifest manifest = TokenManifest.read(data);
     TrainingOptions opts = TrainingOptions.fromConfig(config.section("training"));
     GptConfig model = GptConfig.fromConfig(config.section("model"), manifest.vocabSize());
     checkCompatible(model, manifest, data);
@@ -118,7 +119,7 @@ public final class TrainJob {
     void publish(long step, String metricsLine);
   }
 
-  static void checkCompatible(GptConfig model, TokenData.Manifest manifest, String data) {
+  static void checkCompatible(GptConfig model, TokenManifest manifest, String data) {
     if (model.vocabSize() != manifest.vocabSize()) {
       throw new SparkLlmException(
           "vocab mismatch: the shards in "
@@ -145,7 +146,7 @@ public final class TrainJob {
   static final class Loop {
     private final Trainer trainer;
     private final TrainingOptions o;
-    private final TokenData.Manifest manifest;
+    private final TokenManifest manifest;
     private final String output;
     private final String configHash;
     private final List<String> trainFiles;
