@@ -311,16 +311,6 @@ public final class Config implements Serializable {
     return out;
   }
 
-  public List<Double> getDoubleList(String path) {
-    JsonNode n = node(path);
-    if (!n.isArray()) {
-      throw new SparkLlmException("config key '" + full(path) + "' must be a list, got " + n);
-    }
-    List<Double> out = new ArrayList<>();
-    n.forEach(x -> out.add(x.asDouble()));
-    return out;
-  }
-
   /** The keys directly under this view (or under {@code path} when given). */
   public List<String> keys(String path) {
     JsonNode n = path == null || path.isEmpty() ? node("") : node(path);

@@ -6,7 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.substring;
 
 import dev.sparkllm.core.Config;
-import dev.sparkllm.core.Json;
+import dev.sparkllm.core.HadoopConf;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.SparkOutputs;
 import dev.sparkllm.core.Storage;
@@ -44,7 +44,7 @@ public final class PreprocessJob {
   private static final Logger LOG = LoggerFactory.getLogger(PreprocessJob.class);
 
   /** What the job did; {@code stats} is what stats.json holds. */
-  public record Result(long input, long kept, long rejected, Map<String, Object> stats) {}
+  public record Result(long input, long kept, long rejected, PreprocessStats stats) {}
 
   private PreprocessJob() {}
 
@@ -90,8 +90,7 @@ public final class PreprocessJob {
             .select(col("id"), col("source"), col("step"), col("reason"), col("text"))
             .withColumn("duplicate_of", lit(null).cast("string")));
 
-    Map<String, Object> stats = new LinkedHashMap<>();
-    List<Map<String, Object>> stepStats = perDocumentStats(processed, steps, nanos, input);
+    List<PreprocessStats.Step> stepStats = perDocumentStats(processed, steps, nanos, input);
 
     WholeDatasetStages.Outcome after = WholeDatasetStages.run(pre, kept, stepStats);
     rejectedParts.addAll(after.rejected());
@@ -118,20 +117,19 @@ public final class PreprocessJob {
     after.release();
     processed.unpersist();
 
-    stats.put("input", inputStats(files, input));
-    stats.put("steps", stepStats);
-    stats.put("pii_redactions", redactions);
-    stats.put("languages", after.languages());
-    stats.put("split", after.splitCounts());
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("kept", keptWritten);
-    out.put("rejected", rejectedWritten);
-    stats.put("output", out);
     reconcile(input, keptWritten, rejectedWritten, stepStats);
-    stats.put("reconciled", true);
-    stats.put("seconds", round((System.nanoTime() - t0) / 1e9));
-    stats.put("config_hash", config.hash());
-    Json.writeFile(Storage.join(output, "stats.json"), stats);
+    PreprocessStats stats =
+        new PreprocessStats(
+            inputStats(files, input),
+            stepStats,
+            redactions,
+            after.languages(),
+            after.splitCounts(),
+            new PreprocessStats.Output(keptWritten, rejectedWritten),
+            true,
+            round((System.nanoTime() - t0) / 1e9),
+            config.hash());
+    stats.write(output);
     Storage.writeString(Storage.join(output, "config.yaml"), config.toMaskedYaml());
     LOG.info(
         "preprocess: {} documents in, {} kept, {} rejected → {}",
@@ -213,7 +211,7 @@ public final class PreprocessJob {
     }
   }
 
-  private static List<Map<String, Object>> perDocumentStats(
+  private static List<PreprocessStats.Step> perDocumentStats(
       Dataset<Row> processed,
       List<DocumentStep> steps,
       Map<String, LongAccumulator> nanos,
@@ -234,26 +232,24 @@ public final class PreprocessJob {
         processed.select(explode(col("changed_by")).as("s")).groupBy("s").count().collectAsList()) {
       changed.put(r.getString(0), r.getLong(1));
     }
-    List<Map<String, Object>> out = new ArrayList<>();
+    List<PreprocessStats.Step> out = new ArrayList<>();
     long in = input;
     List<String> names = new ArrayList<>();
     names.add(StepRunner.READ_STEP);
     steps.forEach(s -> names.add(s.name()));
     for (String name : names) {
       Map<String, Long> rej = rejectedBy.getOrDefault(name, new TreeMap<>());
-      long rejected = rej.values().stream().mapToLong(Long::longValue).sum();
-      Map<String, Object> s = new LinkedHashMap<>();
-      s.put("name", name);
-      s.put("in", in);
-      s.put("out", in - rejected);
-      s.put("rejected", rejected);
-      s.put("rejected_by_reason", rej);
-      if (!name.equals(StepRunner.READ_STEP)) {
-        s.put("changed", changed.getOrDefault(name, 0L));
-        s.put("seconds", round(nanos.get(name).value() / 1e9));
-      }
+      boolean read = name.equals(StepRunner.READ_STEP);
+      PreprocessStats.Step s =
+          PreprocessStats.Step.of(
+              name,
+              in,
+              rej,
+              read ? null : changed.getOrDefault(name, 0L),
+              read ? null : round(nanos.get(name).value() / 1e9),
+              null);
       out.add(s);
-      in -= rejected;
+      in = s.out();
     }
     return out;
   }
@@ -271,8 +267,7 @@ public final class PreprocessJob {
     return out;
   }
 
-  private static Map<String, Object> inputStats(List<InputFile> files, long docs) {
-    Map<String, Object> m = new LinkedHashMap<>();
+  private static PreprocessStats.Input inputStats(List<InputFile> files, long docs) {
     long bytes = 0;
     for (InputFile f : files) {
       Path p = new Path(f.path);
@@ -282,15 +277,11 @@ public final class PreprocessJob {
         throw new SparkLlmException("cannot stat " + f.path + ": " + e.getMessage());
       }
     }
-    m.put("files", files.size());
-    m.put("bytes", bytes);
-    m.put("documents", docs);
-    return m;
+    return new PreprocessStats.Input(files.size(), bytes, docs);
   }
 
-  @SuppressWarnings("unchecked")
   private static void reconcile(
-      long input, long kept, long rejected, List<Map<String, Object>> steps) {
+      long input, long kept, long rejected, List<PreprocessStats.Step> steps) {
     if (input != kept + rejected) {
       throw new IllegalStateException(
           "counts do not reconcile: input "
@@ -301,14 +292,11 @@ public final class PreprocessJob {
               + rejected);
     }
     long expectIn = input;
-    for (Map<String, Object> s : steps) {
-      long in = ((Number) s.get("in")).longValue();
-      long out = ((Number) s.get("out")).longValue();
-      long rej = ((Number) s.get("rejected")).longValue();
-      if (in != expectIn || in != out + rej) {
-        throw new IllegalStateException("step " + s.get("name") + " does not reconcile: " + s);
+    for (PreprocessStats.Step s : steps) {
+      if (s.in() != expectIn || s.in() != s.out() + s.rejected()) {
+        throw new IllegalStateException("step " + s.name() + " does not reconcile: " + s);
       }
-      expectIn = out;
+      expectIn = s.out();
     }
     if (expectIn != kept) {
       throw new IllegalStateException("last step out " + expectIn + " != kept " + kept);

@@ -39,7 +39,7 @@ final class WholeDatasetStages {
 
   private WholeDatasetStages() {}
 
-  static Outcome run(Config pre, Dataset<Row> kept, List<Map<String, Object>> stepStats) {
+  static Outcome run(Config pre, Dataset<Row> kept, List<PreprocessStats.Step> stepStats) {
     List<Dataset<Row>> rejected = new ArrayList<>();
     List<StageResult> results = new ArrayList<>();
     long seed = pre.getLong("seed");
@@ -70,18 +70,14 @@ final class WholeDatasetStages {
   }
 
   /** A stage's stats in the per-step shape, with its extra counters kept under "details". */
-  private static Map<String, Object> stageStats(String name, Map<String, Object> s) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("name", name);
+  private static PreprocessStats.Step stageStats(String name, Map<String, Object> s) {
     long in = ((Number) s.getOrDefault("in", 0L)).longValue();
     long rej = ((Number) s.getOrDefault("rejected", 0L)).longValue();
-    out.put("in", in);
-    out.put("out", in - rej);
-    out.put("rejected", rej);
-    out.put("rejected_by_reason", s.getOrDefault("rejected_by_reason", Map.of()));
+    Map<String, Long> byReason = new LinkedHashMap<>();
+    ((Map<?, ?>) s.getOrDefault("rejected_by_reason", Map.of()))
+        .forEach((k, v) -> byReason.put((String) k, ((Number) v).longValue()));
     Map<String, Object> details = new TreeMap<>(s);
     details.keySet().removeAll(List.of("in", "kept", "rejected", "rejected_by_reason"));
-    out.put("details", details);
-    return out;
+    return new PreprocessStats.Step(name, in, in - rej, rej, byReason, null, null, details);
   }
 }

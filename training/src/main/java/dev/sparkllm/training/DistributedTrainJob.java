@@ -2,6 +2,7 @@ package dev.sparkllm.training;
 
 import ai.djl.Device;
 import dev.sparkllm.core.Config;
+import dev.sparkllm.core.HadoopConf;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
@@ -18,7 +19,6 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.collection.Iterator;
@@ -66,7 +66,7 @@ public final class DistributedTrainJob {
           dist.wire());
       Replica task =
           new Replica(
-              new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()),
+              HadoopConf.of(spark.sparkContext().hadoopConfiguration()),
               config,
               prepared,
               // A relative path would resolve against each executor's working directory.
@@ -180,7 +180,7 @@ public final class DistributedTrainJob {
   /** The body of each barrier task: one replica. */
   static final class Replica extends AbstractFunction1<Iterator<Integer>, Iterator<String>>
       implements Serializable {
-    private final SerializableConfiguration hadoopConf;
+    private final HadoopConf hadoopConf;
     private final Config config;
     private final TrainSetup prepared;
     private final String output;
@@ -192,7 +192,7 @@ public final class DistributedTrainJob {
         implements Serializable {}
 
     Replica(
-        SerializableConfiguration hadoopConf,
+        HadoopConf hadoopConf,
         Config config,
         TrainSetup prepared,
         String output,
@@ -208,7 +208,7 @@ public final class DistributedTrainJob {
 
     @Override
     public Iterator<String> apply(Iterator<Integer> ignored) {
-      Storage.installTaskConfiguration(hadoopConf.value());
+      Storage.installTaskConfiguration(hadoopConf.get());
       BarrierTaskContext ctx = BarrierTaskContext.get();
       int rank = ctx.partitionId();
       int attempt = ctx.stageAttemptNumber();

@@ -1,9 +1,8 @@
 package dev.sparkllm.training;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.core.TokenManifest;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,9 +14,9 @@ import org.apache.parquet.hadoop.example.GroupReadSupport;
 
 /**
  * Token shards written by the tokenize job: {@code DATA/tokens/split=S/*.parquet} with column
- * {@code input_ids: array<int>} of seq_len+1 ids, and {@code DATA/manifest.json}. Shards are read
- * with parquet-hadoop directly (no SparkSession needed, so replicas inside Spark tasks can use it
- * too), one shard in memory at a time.
+ * {@code input_ids: array<int>} of seq_len+1 ids, and {@code DATA/manifest.json} ({@link
+ * TokenManifest}). Shards are read with parquet-hadoop directly (no SparkSession needed, so
+ * replicas inside Spark tasks can use it too), one shard in memory at a time.
  *
  * <p>Order: each epoch shuffles the shard order and the rows within each shard from the seed; the
  * {@link Position} (epoch, shard, row) is all a checkpoint needs to resume exactly. Rank r of w
@@ -25,40 +24,8 @@ import org.apache.parquet.hadoop.example.GroupReadSupport;
  */
 public final class TokenData {
 
-  /** The fields of manifest.json training needs. */
-  public record Manifest(int seqLen, int vocabSize, String tokenizerSha256)
-      implements java.io.Serializable {}
-
   /** Where the next batch starts. */
   public record Position(int epoch, int shard, int row) {}
-
-  public static Manifest readManifest(String data) {
-    String path = Storage.join(data, "manifest.json");
-    if (!Storage.exists(data)) {
-      throw new SparkLlmException(
-          "data path " + data + " does not exist; pass the tokenize job's output with --data");
-    }
-    if (!Storage.exists(path)) {
-      throw new SparkLlmException(
-          path + " is missing; --data must be the output directory of the tokenize job");
-    }
-    JsonNode m;
-    try {
-      m = Json.MAPPER.readTree(Storage.readString(path));
-    } catch (IOException e) {
-      throw new SparkLlmException(path + " is not valid JSON: " + e.getMessage());
-    }
-    for (String key : List.of("seq_len", "vocab_size")) {
-      if (!m.path(key).canConvertToInt()) {
-        throw new SparkLlmException(path + " lacks the integer field '" + key + "'");
-      }
-    }
-    JsonNode sha = m.get("tokenizer_sha256");
-    return new Manifest(
-        m.get("seq_len").intValue(),
-        m.get("vocab_size").intValue(),
-        sha == null || sha.isNull() ? null : sha.asText());
-  }
 
   /** Parquet files of one split, sorted; empty when the split does not exist. */
   public static List<String> shardFiles(String data, String split) {
@@ -76,7 +43,7 @@ public final class TokenData {
   }
 
   /** All rows of one shard, checked against the manifest. */
-  public static List<int[]> readShard(String file, Manifest manifest) {
+  public static List<int[]> readShard(String file, TokenManifest manifest) {
     List<int[]> rows = new ArrayList<>();
     try (ParquetReader<Group> reader =
         ParquetReader.builder(new GroupReadSupport(), new Path(file))
@@ -124,7 +91,7 @@ public final class TokenData {
   }
 
   private final List<String> files;
-  private final Manifest manifest;
+  private final TokenManifest manifest;
   private final long seed;
   private final int rank;
   private final int world;
@@ -135,7 +102,7 @@ public final class TokenData {
   private int[] rowOrder;
 
   public TokenData(
-      List<String> files, Manifest manifest, long seed, int rank, int world, Position start) {
+      List<String> files, TokenManifest manifest, long seed, int rank, int world, Position start) {
     if (files.isEmpty()) {
       throw new SparkLlmException("no training shards (tokens/split=train/*.parquet)");
     }
@@ -229,7 +196,7 @@ public final class TokenData {
 
   /** The first {@code maxBatches} full batches of a split in file order (validation). */
   public static List<int[][]> fixedBatches(
-      List<String> files, Manifest manifest, int batchSize, int maxBatches) {
+      List<String> files, TokenManifest manifest, int batchSize, int maxBatches) {
     List<int[][]> batches = new ArrayList<>();
     List<int[]> pending = new ArrayList<>();
     for (String f : files) {

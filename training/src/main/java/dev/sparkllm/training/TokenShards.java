@@ -1,10 +1,9 @@
 package dev.sparkllm.training;
 
-import dev.sparkllm.core.Json;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.core.TokenManifest;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
@@ -16,7 +15,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Token shards from rows already in hand, in the layout {@link TokenData} reads ({@code
  * DIR/tokens/split=NAME}, two Parquet files a split, and {@code DIR/manifest.json}): for benchmarks
- * and tests that train without running the tokenize job.
+ * and tests that train without running the tokenize job. The manifest is a {@link
+ * TokenManifest#minimal minimal} one: the fields the tokenize job adds stay absent.
  */
 public final class TokenShards {
   private TokenShards() {}
@@ -46,10 +46,6 @@ public final class TokenShards {
           .write()
           .parquet(Storage.join(dir, "tokens", "split=" + split.getKey()));
     }
-    Map<String, Object> manifest = new LinkedHashMap<>();
-    manifest.put("seq_len", seqLen);
-    manifest.put("vocab_size", vocab);
-    manifest.put("tokenizer_sha256", tokenizerSha);
-    Storage.writeString(Storage.join(dir, "manifest.json"), Json.write(manifest));
+    TokenManifest.minimal(seqLen, vocab, tokenizerSha).write(dir);
   }
 }

@@ -3,6 +3,7 @@ package dev.sparkllm.training;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.core.TokenManifest;
 import dev.sparkllm.training.model.GptConfig;
 import java.io.Serializable;
 import java.util.List;
@@ -14,7 +15,7 @@ import java.util.List;
  * @param latest the checkpoint {@code RUN/checkpoints/latest} names, or null
  */
 record TrainSetup(
-    TokenData.Manifest manifest,
+    TokenManifest manifest,
     TrainingOptions options,
     GptConfig model,
     List<String> trainFiles,
@@ -24,7 +25,7 @@ record TrainSetup(
 
   /** Checks data, model and output, and writes RUN/config.yaml (on the driver). */
   static TrainSetup prepare(Config config, String data, String output, boolean resume) {
-    TokenData.Manifest manifest = TokenData.readManifest(data);
+    TokenManifest manifest = TokenManifest.read(data);
     TrainingOptions opts = TrainingOptions.fromConfig(config.section("training"));
     GptConfig model = GptConfig.fromConfig(config.section("model"), manifest.vocabSize());
     checkCompatible(model, manifest, data);
@@ -54,7 +55,7 @@ record TrainSetup(
         manifest, opts, model, List.copyOf(trainFiles), List.copyOf(valFiles), latest);
   }
 
-  static void checkCompatible(GptConfig model, TokenData.Manifest manifest, String data) {
+  static void checkCompatible(GptConfig model, TokenManifest manifest, String data) {
     if (model.vocabSize() != manifest.vocabSize()) {
       throw new SparkLlmException(
           "vocab mismatch: the shards in "

@@ -4,6 +4,7 @@ import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.preprocessing.PreprocessJob;
+import dev.sparkllm.preprocessing.PreprocessStats;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -55,11 +56,9 @@ public final class PreprocessBenchmark {
       m.put("mb_per_s", bytes / 1e6 / secs);
       m.put("mb_per_s_per_core", bytes / 1e6 / secs / spark.sparkContext().defaultParallelism());
       Map<String, Object> stepSeconds = new LinkedHashMap<>();
-      @SuppressWarnings("unchecked")
-      List<Map<String, Object>> steps = (List<Map<String, Object>>) r.stats().get("steps");
-      for (Map<String, Object> s : steps) {
-        if (s.containsKey("seconds")) {
-          stepSeconds.put((String) s.get("name"), s.get("seconds"));
+      for (PreprocessStats.Step s : r.stats().steps()) {
+        if (s.seconds() != null) {
+          stepSeconds.put(s.name(), s.seconds());
         }
       }
       m.put("step_cpu_seconds", stepSeconds);

@@ -25,13 +25,13 @@ final class StepNames {
   static final Map<String, Function<Config, DocumentStep>> ALL = new LinkedHashMap<>();
 
   static {
-    ALL.put(HtmlCleaner.NAME, HtmlCleaner::new);
-    ALL.put(ControlCharRemover.NAME, ControlCharRemover::new);
-    ALL.put(UnicodeNfkc.NAME, UnicodeNfkc::new);
-    ALL.put(WhitespaceNormalizer.NAME, WhitespaceNormalizer::new);
-    ALL.put(Lowercaser.NAME, Lowercaser::new);
-    ALL.put(PunctuationRemover.NAME, PunctuationRemover::new);
-    ALL.put(ContractionExpander.NAME, ContractionExpander::new);
+    ALL.put(HtmlCleaner.NAME, c -> new HtmlCleaner());
+    ALL.put(ControlCharRemover.NAME, c -> new ControlCharRemover());
+    ALL.put(UnicodeNfkc.NAME, c -> new UnicodeNfkc());
+    ALL.put(WhitespaceNormalizer.NAME, c -> new WhitespaceNormalizer());
+    ALL.put(Lowercaser.NAME, c -> new Lowercaser());
+    ALL.put(PunctuationRemover.NAME, c -> new PunctuationRemover());
+    ALL.put(ContractionExpander.NAME, c -> new ContractionExpander());
     ALL.put(StopwordRemover.NAME, StopwordRemover::new);
     ALL.put(Stemmer.NAME, Stemmer::new);
     ALL.put(EmojiHandler.NAME, EmojiHandler::new);

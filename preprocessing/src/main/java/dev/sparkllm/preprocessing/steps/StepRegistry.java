@@ -23,10 +23,6 @@ public final class StepRegistry {
     FACTORIES.putAll(factories);
   }
 
-  public static List<String> known() {
-    return new ArrayList<>(FACTORIES.keySet());
-  }
-
   public static List<DocumentStep> fromConfig(Config preprocess) {
     List<DocumentStep> steps = new ArrayList<>();
     List<String> order = preprocess.getStringList("steps");

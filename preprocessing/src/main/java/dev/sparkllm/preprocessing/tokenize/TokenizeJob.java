@@ -7,9 +7,10 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Hashing;
-import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.core.TokenManifest;
+import dev.sparkllm.core.TokenizeMode;
 import dev.sparkllm.preprocessing.tokenizer.DocsInput;
 import dev.sparkllm.preprocessing.tokenizer.TokenEncoder;
 import java.io.IOException;
@@ -79,7 +80,7 @@ public final class TokenizeJob {
       List<String> files) {}
 
   public record Result(
-      String mode,
+      TokenizeMode mode,
       int seqLen,
       int rowLength,
       int eosId,
@@ -107,12 +108,14 @@ public final class TokenizeJob {
     try (TokenEncoder enc = TokenEncoder.fromJson(tokJson)) {
       eosId = enc.requireSpecial(s.eosToken(), "tokenize.eos_token");
       padId =
-          "padded".equals(s.mode()) ? enc.requireSpecial(s.padToken(), "tokenize.pad_token") : -1;
+          s.mode() == TokenizeMode.PADDED
+              ? enc.requireSpecial(s.padToken(), "tokenize.pad_token")
+              : -1;
       vocabSize = enc.vocabSize();
     }
     Storage.prepareOutputDir(output, overwrite);
 
-    boolean packed = "packed".equals(s.mode());
+    boolean packed = s.mode() == TokenizeMode.PACKED;
     Input in = packed ? docsInput(spark, input) : examplesInput(spark, input, s);
     Broadcast<String> tok =
         JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tokJson);
@@ -186,8 +189,8 @@ public final class TokenizeJob {
             results,
             missing,
             totalMs,
-            Storage.join(output, "manifest.json"));
-    Json.writeFile(r.manifestPath(), manifest(r, s, config, vocabSize));
+            Storage.join(output, TokenManifest.FILE));
+    manifest(r, s, config, vocabSize).write(output);
     return r;
   }
 
@@ -294,49 +297,50 @@ public final class TokenizeJob {
     return out;
   }
 
-  private static Map<String, Object> manifest(
+  private static TokenManifest manifest(
       Result r, TokenizeSettings s, Config config, int vocabSize) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("mode", r.mode());
-    m.put("seq_len", r.seqLen());
-    m.put("row_length", r.rowLength());
-    m.put("tokenizer", "tokenizer.json");
-    m.put("tokenizer_sha256", r.tokenizerSha256());
-    m.put("vocab_size", vocabSize);
-    m.put("eos_token", s.eosToken());
-    m.put("eos_id", r.eosId());
-    if ("padded".equals(r.mode())) {
-      m.put("pad_token", s.padToken());
-      m.put("pad_id", r.padId());
-      m.put("truncation_side", s.truncationSide());
-    }
-    m.put("seed", s.seed());
-    m.put("config_hash", config.hash());
-    m.put("missing_splits", r.missingSplits());
-    Map<String, Object> splits = new LinkedHashMap<>();
+    Map<String, TokenManifest.Split> splits = new LinkedHashMap<>();
     for (SplitResult sr : r.splits().values()) {
-      Map<String, Object> x = new LinkedHashMap<>();
-      x.put("shards", sr.shards());
-      x.put("files", sr.files());
-      x.put("documents", sr.documents());
-      x.put("sequences", sr.sequences());
-      x.put("input_tokens", sr.inputTokens());
-      x.put("tokens", sr.tokensWritten());
-      if ("packed".equals(r.mode())) {
-        x.put("empty_documents", sr.emptyDocuments());
-        x.put("tail_tokens", sr.tailTokens());
-      } else {
-        x.put("truncated_examples", sr.truncatedExamples());
-        x.put("truncated_tokens", sr.truncatedTokens());
-        x.put("dropped_examples", sr.droppedExamples());
-        x.put("dropped_tokens", sr.droppedTokens());
-        x.put("pad_tokens", sr.padTokens());
-        x.put("loss_tokens", sr.lossTokens());
-      }
-      splits.put(sr.split(), x);
+      boolean packed = r.mode() == TokenizeMode.PACKED;
+      splits.put(
+          sr.split(),
+          new TokenManifest.Split(
+              sr.shards(),
+              sr.files(),
+              sr.documents(),
+              sr.sequences(),
+              sr.inputTokens(),
+              sr.tokensWritten(),
+              packed ? new TokenManifest.PackedCounts(sr.emptyDocuments(), sr.tailTokens()) : null,
+              packed
+                  ? null
+                  : new TokenManifest.PaddedCounts(
+                      sr.truncatedExamples(),
+                      sr.truncatedTokens(),
+                      sr.droppedExamples(),
+                      sr.droppedTokens(),
+                      sr.padTokens(),
+                      sr.lossTokens())));
     }
-    m.put("splits", splits);
-    return m;
+    TokenManifest.Padding padding =
+        r.mode() == TokenizeMode.PADDED
+            ? new TokenManifest.Padding(s.padToken(), r.padId(), s.truncationSide())
+            : null;
+    return new TokenManifest(
+        r.seqLen(),
+        vocabSize,
+        r.tokenizerSha256(),
+        new TokenManifest.Tokenize(
+            r.mode(),
+            r.rowLength(),
+            "tokenizer.json",
+            s.eosToken(),
+            r.eosId(),
+            padding,
+            s.seed(),
+            config.hash(),
+            r.missingSplits(),
+            splits));
   }
 
   // ---- executors ------------------------------------------------------------------------------

@@ -2,13 +2,14 @@ package dev.sparkllm.preprocessing.tokenize;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.TokenizeMode;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 
 /** The {@code tokenize:} config section, checked. */
 public record TokenizeSettings(
-    String mode,
+    TokenizeMode mode,
     int seqLen,
     long seed,
     List<String> splits,
@@ -23,11 +24,7 @@ public record TokenizeSettings(
     implements Serializable {
 
   public static TokenizeSettings from(Config c) {
-    String mode = c.getString("mode");
-    if (!List.of("packed", "padded").contains(mode)) {
-      throw new SparkLlmException(
-          "config key 'tokenize.mode' must be packed or padded, got '" + mode + "'");
-    }
+    TokenizeMode mode = TokenizeMode.parse(c.getString("mode"), "config key 'tokenize.mode'");
     int seqLen = c.getInt("seq_len");
     if (seqLen < 1) {
       throw new SparkLlmException("config key 'tokenize.seq_len' must be >= 1, got " + seqLen);

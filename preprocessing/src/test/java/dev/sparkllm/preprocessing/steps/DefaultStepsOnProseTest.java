@@ -22,10 +22,10 @@ class DefaultStepsOnProseTest {
     Config p = Config.defaults().section("preprocess");
     List<DocumentStep> steps =
         List.of(
-            new HtmlCleaner(p.section("html_clean")),
-            new ControlCharRemover(p.section("control_chars")),
-            new UnicodeNfkc(p.section("unicode_nfkc")),
-            new WhitespaceNormalizer(p.section("whitespace")),
+            new HtmlCleaner(),
+            new ControlCharRemover(),
+            new UnicodeNfkc(),
+            new WhitespaceNormalizer(),
             new GopherQualityFilter(p.section("gopher_quality")),
             new GopherRepetitionFilter(p.section("gopher_repetition")),
             new C4QualityFilter(p.section("c4_quality")));

@@ -33,13 +33,13 @@ class StepsSerializableTest {
     Config p = Config.defaults().section("preprocess");
     List<DocumentStep> steps =
         List.of(
-            new HtmlCleaner(p.section("html_clean")),
-            new ControlCharRemover(p.section("control_chars")),
-            new UnicodeNfkc(p.section("unicode_nfkc")),
-            new WhitespaceNormalizer(p.section("whitespace")),
-            new Lowercaser(p.section("lowercase")),
-            new PunctuationRemover(p.section("punctuation_removal")),
-            new ContractionExpander(p.section("contraction_expansion")),
+            new HtmlCleaner(),
+            new ControlCharRemover(),
+            new UnicodeNfkc(),
+            new WhitespaceNormalizer(),
+            new Lowercaser(),
+            new PunctuationRemover(),
+            new ContractionExpander(),
             new StopwordRemover(p.section("stopword_removal")),
             new Stemmer(p.section("stemming")),
             new EmojiHandler(section("emoji", "mode=name")),

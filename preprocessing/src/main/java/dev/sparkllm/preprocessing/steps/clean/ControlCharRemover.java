@@ -1,6 +1,5 @@
 package dev.sparkllm.preprocessing.steps.clean;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.steps.TextModifier;
 
 /**
@@ -20,11 +19,8 @@ public final class ControlCharRemover extends TextModifier {
   private static final long serialVersionUID = 1L;
   public static final String NAME = "control_chars";
 
-  public ControlCharRemover(Config section) {}
-
-  @Override
-  public String name() {
-    return NAME;
+  public ControlCharRemover() {
+    super(NAME);
   }
 
   @Override

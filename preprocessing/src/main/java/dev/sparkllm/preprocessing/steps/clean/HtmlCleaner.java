@@ -1,6 +1,5 @@
 package dev.sparkllm.preprocessing.steps.clean;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.steps.TextModifier;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -106,11 +105,8 @@ public final class HtmlCleaner extends TextModifier {
           "html");
   private static final Set<String> CELL = Set.of("td", "th");
 
-  public HtmlCleaner(Config section) {}
-
-  @Override
-  public String name() {
-    return NAME;
+  public HtmlCleaner() {
+    super(NAME);
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dev.sparkllm.preprocessing.steps.clean;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.steps.TextModifier;
 import java.text.Normalizer;
 
@@ -14,11 +13,8 @@ public final class UnicodeNfkc extends TextModifier {
   private static final long serialVersionUID = 1L;
   public static final String NAME = "unicode_nfkc";
 
-  public UnicodeNfkc(Config section) {}
-
-  @Override
-  public String name() {
-    return NAME;
+  public UnicodeNfkc() {
+    super(NAME);
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dev.sparkllm.preprocessing.steps.clean;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.steps.TextModifier;
 
 /**
@@ -16,11 +15,8 @@ public final class WhitespaceNormalizer extends TextModifier {
   private static final long serialVersionUID = 1L;
   public static final String NAME = "whitespace";
 
-  public WhitespaceNormalizer(Config section) {}
-
-  @Override
-  public String name() {
-    return NAME;
+  public WhitespaceNormalizer() {
+    super(NAME);
   }
 
   @Override

@@ -2,7 +2,7 @@ package dev.sparkllm.preprocessing.steps.filters;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.Document;
-import dev.sparkllm.preprocessing.steps.DocumentStep;
+import dev.sparkllm.preprocessing.steps.NamedStep;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -45,7 +45,7 @@ import java.util.regex.Pattern;
  * <p>Blank lines between kept lines are kept (one at most), so paragraphs survive; datatrove joins
  * kept lines with single newlines. A threshold of 0 (or -1, as in datatrove) turns its rule off.
  */
-public final class C4QualityFilter implements DocumentStep {
+public final class C4QualityFilter extends NamedStep {
   private static final long serialVersionUID = 1L;
   public static final String NAME = "c4_quality";
 
@@ -76,6 +76,7 @@ public final class C4QualityFilter implements DocumentStep {
   private final boolean removeCitations;
 
   public C4QualityFilter(Config section) {
+    super(NAME);
     filterNoTerminalPunct = section.getBoolean("filter_no_terminal_punct");
     minWordsPerLine = section.getInt("min_words_per_line");
     minSentences = section.getInt("min_sentences");
@@ -85,11 +86,6 @@ public final class C4QualityFilter implements DocumentStep {
     filterCurlyBracket = section.getBoolean("filter_curly_bracket");
     filterPolicy = section.getBoolean("filter_policy");
     removeCitations = section.getBoolean("remove_citations");
-  }
-
-  @Override
-  public String name() {
-    return NAME;
   }
 
   @Override

@@ -57,6 +57,7 @@ public final class GopherQualityFilter extends DocumentFilter {
   private final int maxStopWordLength;
 
   public GopherQualityFilter(Config section) {
+    super(NAME);
     minDocWords = section.getInt("min_doc_words");
     maxDocWords = section.getInt("max_doc_words");
     minAvgWordLength = section.getDouble("min_avg_word_length");
@@ -68,11 +69,6 @@ public final class GopherQualityFilter extends DocumentFilter {
     minStopWords = section.getInt("min_stop_words");
     stopWords = new HashSet<>(new ArrayList<>(section.getStringList("stop_words")));
     maxStopWordLength = stopWords.stream().mapToInt(String::length).max().orElse(0);
-  }
-
-  @Override
-  public String name() {
-    return NAME;
   }
 
   @Override

@@ -57,6 +57,7 @@ public final class GopherRepetitionFilter extends DocumentFilter {
   private final double[] dupFrac;
 
   public GopherRepetitionFilter(Config section) {
+    super(NAME);
     dupLineFrac = section.getDouble("dup_line_frac");
     dupParaFrac = section.getDouble("dup_para_frac");
     dupLineCharFrac = section.getDouble("dup_line_char_frac");
@@ -90,11 +91,6 @@ public final class GopherRepetitionFilter extends DocumentFilter {
       out[i] = pairs.get(i).get(1).asDouble();
     }
     return out;
-  }
-
-  @Override
-  public String name() {
-    return NAME;
   }
 
   @Override

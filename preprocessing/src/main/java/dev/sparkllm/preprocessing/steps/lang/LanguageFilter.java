@@ -75,6 +75,7 @@ public final class LanguageFilter extends DocumentFilter {
   private transient LanguageDetector detector;
 
   public LanguageFilter(Config section) {
+    super(NAME);
     this.allowed =
         new TreeSet<>(isoCodes(section, "allowed").stream().map(LanguageFilter::code).toList());
     this.candidates = new TreeSet<>(isoCodes(section, "candidates"));
@@ -101,11 +102,6 @@ public final class LanguageFilter extends DocumentFilter {
         }
       }
     }
-  }
-
-  @Override
-  public String name() {
-    return NAME;
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dev.sparkllm.preprocessing.steps.normalize;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.steps.TextModifier;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -55,11 +54,8 @@ public final class ContractionExpander extends TextModifier {
               + "(re|ve|ll)"
               + ")\\b");
 
-  public ContractionExpander(Config section) {}
-
-  @Override
-  public String name() {
-    return NAME;
+  public ContractionExpander() {
+    super(NAME);
   }
 
   @Override

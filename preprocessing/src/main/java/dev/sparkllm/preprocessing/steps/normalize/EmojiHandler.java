@@ -67,6 +67,7 @@ public final class EmojiHandler extends TextModifier {
   private final Mode mode;
 
   public EmojiHandler(Config section) {
+    super(NAME);
     String m = section.getString("mode");
     switch (m == null ? "" : m) {
       case "keep":
@@ -82,11 +83,6 @@ public final class EmojiHandler extends TextModifier {
         throw new SparkLlmException(
             "preprocess.emoji.mode must be keep, remove or name, got '" + m + "'");
     }
-  }
-
-  @Override
-  public String name() {
-    return NAME;
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dev.sparkllm.preprocessing.steps.normalize;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.steps.TextModifier;
 import java.util.Locale;
 
@@ -12,11 +11,8 @@ public final class Lowercaser extends TextModifier {
   private static final long serialVersionUID = 1L;
   public static final String NAME = "lowercase";
 
-  public Lowercaser(Config section) {}
-
-  @Override
-  public String name() {
-    return NAME;
+  public Lowercaser() {
+    super(NAME);
   }
 
   @Override

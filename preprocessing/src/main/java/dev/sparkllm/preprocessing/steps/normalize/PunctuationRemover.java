@@ -1,6 +1,5 @@
 package dev.sparkllm.preprocessing.steps.normalize;
 
-import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.steps.TextModifier;
 
 /**
@@ -16,11 +15,8 @@ public final class PunctuationRemover extends TextModifier {
   private static final long serialVersionUID = 1L;
   public static final String NAME = "punctuation_removal";
 
-  public PunctuationRemover(Config section) {}
-
-  @Override
-  public String name() {
-    return NAME;
+  public PunctuationRemover() {
+    super(NAME);
   }
 
   @Override

@@ -33,6 +33,7 @@ public final class Stemmer extends TextModifier {
   private transient Analyzer analyzer;
 
   public Stemmer(Config section) {
+    super(NAME);
     this.algorithm = section.getString("algorithm");
     if (!"porter".equals(algorithm) && !"english_minimal".equals(algorithm)) {
       throw new SparkLlmException(
@@ -40,11 +41,6 @@ public final class Stemmer extends TextModifier {
               + algorithm
               + "'");
     }
-  }
-
-  @Override
-  public String name() {
-    return NAME;
   }
 
   @Override

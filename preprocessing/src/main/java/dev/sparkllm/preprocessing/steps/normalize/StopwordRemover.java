@@ -26,12 +26,8 @@ public final class StopwordRemover extends TextModifier {
   private transient CharArraySet stopSet;
 
   public StopwordRemover(Config section) {
+    super(NAME);
     this.words = new ArrayList<>(section.getStringList("words"));
-  }
-
-  @Override
-  public String name() {
-    return NAME;
   }
 
   @Override

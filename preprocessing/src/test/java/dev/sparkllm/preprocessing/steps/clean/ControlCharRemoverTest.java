@@ -3,12 +3,10 @@ package dev.sparkllm.preprocessing.steps.clean;
 import static dev.sparkllm.preprocessing.steps.StepTesting.keep;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sparkllm.core.Config;
 import org.junit.jupiter.api.Test;
 
 class ControlCharRemoverTest {
-  private final ControlCharRemover step =
-      new ControlCharRemover(Config.defaults().section("preprocess.control_chars"));
+  private final ControlCharRemover step = new ControlCharRemover();
 
   @Test
   void cleanTextIsReturnedAsTheSameInstance() {

@@ -4,12 +4,10 @@ import static dev.sparkllm.preprocessing.steps.StepTesting.keep;
 import static dev.sparkllm.preprocessing.steps.StepTesting.reason;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sparkllm.core.Config;
 import org.junit.jupiter.api.Test;
 
 class HtmlCleanerTest {
-  private final HtmlCleaner step =
-      new HtmlCleaner(Config.defaults().section("preprocess.html_clean"));
+  private final HtmlCleaner step = new HtmlCleaner();
 
   @Test
   void plainTextIsReturnedAsTheSameInstance() {

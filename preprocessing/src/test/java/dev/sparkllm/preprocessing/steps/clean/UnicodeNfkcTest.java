@@ -3,12 +3,10 @@ package dev.sparkllm.preprocessing.steps.clean;
 import static dev.sparkllm.preprocessing.steps.StepTesting.keep;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sparkllm.core.Config;
 import org.junit.jupiter.api.Test;
 
 class UnicodeNfkcTest {
-  private final UnicodeNfkc step =
-      new UnicodeNfkc(Config.defaults().section("preprocess.unicode_nfkc"));
+  private final UnicodeNfkc step = new UnicodeNfkc();
 
   @Test
   void normalizedTextIsReturnedAsTheSameInstance() {

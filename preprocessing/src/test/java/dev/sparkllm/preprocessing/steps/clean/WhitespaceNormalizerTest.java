@@ -4,12 +4,10 @@ import static dev.sparkllm.preprocessing.steps.StepTesting.keep;
 import static dev.sparkllm.preprocessing.steps.StepTesting.reason;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sparkllm.core.Config;
 import org.junit.jupiter.api.Test;
 
 class WhitespaceNormalizerTest {
-  private final WhitespaceNormalizer step =
-      new WhitespaceNormalizer(Config.defaults().section("preprocess.whitespace"));
+  private final WhitespaceNormalizer step = new WhitespaceNormalizer();
 
   @Test
   void normalTextIsReturnedAsTheSameInstance() {

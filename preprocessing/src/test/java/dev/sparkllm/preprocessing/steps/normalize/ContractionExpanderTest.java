@@ -3,12 +3,10 @@ package dev.sparkllm.preprocessing.steps.normalize;
 import static dev.sparkllm.preprocessing.steps.StepTesting.keep;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sparkllm.core.Config;
 import org.junit.jupiter.api.Test;
 
 class ContractionExpanderTest {
-  private final ContractionExpander step =
-      new ContractionExpander(Config.defaults().section("preprocess.contraction_expansion"));
+  private final ContractionExpander step = new ContractionExpander();
 
   @Test
   void expandsIrregularAndRegularNegations() {

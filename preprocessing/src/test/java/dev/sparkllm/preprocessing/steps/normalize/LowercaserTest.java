@@ -3,12 +3,11 @@ package dev.sparkllm.preprocessing.steps.normalize;
 import static dev.sparkllm.preprocessing.steps.StepTesting.keep;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sparkllm.core.Config;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 class LowercaserTest {
-  private final Lowercaser step = new Lowercaser(Config.defaults().section("preprocess.lowercase"));
+  private final Lowercaser step = new Lowercaser();
 
   @Test
   void lowercasesIndependentlyOfTheDefaultLocale() {

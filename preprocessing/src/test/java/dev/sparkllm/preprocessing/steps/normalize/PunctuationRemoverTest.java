@@ -4,12 +4,10 @@ import static dev.sparkllm.preprocessing.steps.StepTesting.keep;
 import static dev.sparkllm.preprocessing.steps.StepTesting.reason;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sparkllm.core.Config;
 import org.junit.jupiter.api.Test;
 
 class PunctuationRemoverTest {
-  private final PunctuationRemover step =
-      new PunctuationRemover(Config.defaults().section("preprocess.punctuation_removal"));
+  private final PunctuationRemover step = new PunctuationRemover();
 
   @Test
   void removesPunctuationKeepingLinesAndSingleSpaces() {

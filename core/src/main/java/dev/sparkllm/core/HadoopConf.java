@@ -1,4 +1,4 @@
-package dev.sparkllm.preprocessing;
+package dev.sparkllm.core;
 
 import java.io.Serializable;
 import java.util.HashMap;
