@@ -39,7 +39,7 @@ public final class ClusterSetup {
       "spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures";
 
   /** How long a local-cluster session waits for its executors before failing. */
-  static final long EXECUTOR_WAIT_SECONDS = 60;
+  static final long EXECUTOR_WAIT_SECONDS = 45;
 
   private static final Pattern LOCAL_CLUSTER =
       Pattern.compile("local-cluster\\[\\s*(\\d+)\\s*,\\s*(\\d+)\\s*,\\s*(\\d+)\\s*]");

@@ -116,21 +116,12 @@ class LocalClusterCliTest {
 
   @Test
   void executorsThatCannotStartFailTheCommandWithinAMinute() {
+    List<String> args = train(tmp.resolve("no-executors").toString(), "local-cluster[1,1,1024]", 1);
+    // The executor JVM cannot find its main class, as when nothing set up its classpath.
+    args.addAll(List.of("--conf", "spark.executor.extraClassPath=/nonexistent"));
     CliCapture c =
         assertTimeoutPreemptively(
-            Duration.ofSeconds(90),
-            () ->
-                CliCapture.run(
-                    "train",
-                    "--data",
-                    data,
-                    "--output",
-                    tmp.resolve("no-executors").toString(),
-                    "--master",
-                    "local-cluster[1,1,1024]",
-                    // The executor JVM refuses to start.
-                    "--conf",
-                    "spark.executor.extraJavaOptions=-XX:+NoSuchSparkLlmOption"));
+            Duration.ofSeconds(90), () -> CliCapture.run(args.toArray(String[]::new)));
     assertThat(c.exitCode).isEqualTo(2);
     assertThat(c.err)
         .contains("0 of 1 executors started")

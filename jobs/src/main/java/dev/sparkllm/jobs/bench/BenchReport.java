@@ -60,9 +60,9 @@ public final class BenchReport {
       } else if (r instanceof TrainingRow.Single s) {
         out.printf(
             row,
-            s.preset(),
+            s.run().preset(),
             "single",
-            s.replicas(),
+            s.run().replicas(),
             "-",
             s.run().tokensPerS(),
             s.speedupVsSingle(),
@@ -75,10 +75,10 @@ public final class BenchReport {
       } else if (r instanceof TrainingRow.Distributed d) {
         out.printf(
             row,
-            d.preset(),
+            d.run().preset(),
             "dist",
-            d.replicas(),
-            d.wire(),
+            d.run().replicas(),
+            d.run().wire(),
             d.run().tokensPerS(),
             d.speedupVsSingle(),
             100 * d.scalingEfficiency(),

@@ -55,7 +55,7 @@ final class CostModel {
       if (!(row instanceof TrainingRow.Single base)) {
         continue;
       }
-      String preset = base.preset();
+      String preset = base.run().preset();
       long params = base.run().parameters();
       double tc = base.run().stepMs();
       for (WireDtype wire : List.of(WireDtype.FP32, WireDtype.BF16)) {
@@ -76,9 +76,9 @@ final class CostModel {
         Map<String, Double> measured = new LinkedHashMap<>();
         for (TrainingRow r : training) {
           if (r instanceof TrainingRow.Distributed d
-              && preset.equals(d.preset())
-              && d.wire() == wire) {
-            measured.put(String.valueOf(d.replicas()), d.scalingEfficiency());
+              && preset.equals(d.run().preset())
+              && d.run().wire() == wire) {
+            measured.put(String.valueOf(d.run().replicas()), d.scalingEfficiency());
           }
         }
         long frame = StepStats.frameBytes(params, wire);

@@ -14,10 +14,6 @@ import dev.sparkllm.training.distributed.WireDtype;
  * distributed run, or a configuration that was skipped or failed. Field names are the JSON keys.
  */
 public sealed interface TrainingRow {
-  String preset();
-
-  int replicas();
-
   /** What every measured run reports: medians over the timed steps, means and extremes too. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   record Measured(
@@ -64,16 +60,6 @@ public sealed interface TrainingRow {
     Single(Measured run) {
       this(run, 1.0, 1.0);
     }
-
-    @Override
-    public String preset() {
-      return run.preset();
-    }
-
-    @Override
-    public int replicas() {
-      return run.replicas();
-    }
   }
 
   /** A DistributedTrainJob run at one replica count and wire type. */
@@ -85,21 +71,7 @@ public sealed interface TrainingRow {
       double scalingEfficiency,
       // Null until a one-replica distributed run of this wire was measured.
       @JsonProperty("speedup_vs_distributed_1") Double speedupVsDistributed1)
-      implements TrainingRow {
-    @Override
-    public String preset() {
-      return run.preset();
-    }
-
-    @Override
-    public int replicas() {
-      return run.replicas();
-    }
-
-    WireDtype wire() {
-      return run.wire();
-    }
-  }
+      implements TrainingRow {}
 
   /** A distributed configuration that did not produce numbers, and why. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
