@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch eager baseline for TrainBenchmark: the same GPT-2 model, batch, AdamW step and FLOP
-count, so tokens/s of the DJL trainer can be compared with plain PyTorch on the same machine.
+"""PyTorch eager baseline for dev.sparkllm.jobs.bench.TrainBenchmark (docs/benchmarks.md): the same
+GPT-2 model, batch, AdamW step and FLOP count, so tokens/s of the DJL trainer can be compared with
+plain PyTorch on the same machine.
 
   python3 train_benchmark_torch.py [presets=tiny,mini] [steps=5] [batch=8] [threads=0]
                                    [peak_gflops=auto]

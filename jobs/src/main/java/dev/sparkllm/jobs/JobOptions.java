@@ -26,8 +26,8 @@ public final class JobOptions {
       names = "--master",
       paramLabel = "URL",
       description =
-          "Spark master when not under spark-submit (default: local[*]), e.g. local[2],"
-              + " local-cluster[2,1,2048].")
+          "Spark master when not under spark-submit (default: local[*]), e.g. local[2], or"
+              + " local-cluster[2,1,2048]: 2 executor JVMs of 1 core and 2048 MB on this machine.")
   String master;
 
   /** The master when neither --master nor spark-submit gives one; a command may change it. */
@@ -104,7 +104,15 @@ public final class JobOptions {
     }
     sc.setIfMissing("spark.ui.showConsoleProgress", String.valueOf(System.console() != null));
     sc.setIfMissing("spark.sql.shuffle.partitions", "8");
-    return SparkSession.builder().config(sc).getOrCreate();
+    ClusterSetup.apply(sc);
+    SparkSession spark = SparkSession.builder().config(sc).getOrCreate();
+    try {
+      ClusterSetup.awaitExecutors(spark);
+    } catch (RuntimeException e) {
+      spark.stop();
+      throw e;
+    }
+    return spark;
   }
 
   private static <T> Iterable<T> iterable(java.util.Iterator<T> it) {

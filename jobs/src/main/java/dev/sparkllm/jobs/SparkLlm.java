@@ -78,7 +78,8 @@ public final class SparkLlm implements Runnable {
       return new SparkLlmException(
           firstLine(msg.substring(i + SparkLlmException.class.getName().length() + 2)));
     }
-    return null;
+    String cluster = ClusterSetup.userMessage(e);
+    return cluster == null ? null : new SparkLlmException(cluster, e);
   }
 
   static String firstLine(String s) {

@@ -1,8 +1,10 @@
-package dev.sparkllm.training;
+package dev.sparkllm.jobs.bench;
 
 import ai.djl.engine.Engine;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
+import dev.sparkllm.training.Trainer;
+import dev.sparkllm.training.TrainingOptions;
 import dev.sparkllm.training.model.GptConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,7 +18,8 @@ import java.util.Random;
  * 12·L·C·T (PaLM appendix B, as nanoGPT). Prints JSON.
  *
  * <pre>
- * java -cp ... dev.sparkllm.training.TrainBenchmark [presets=tiny,mini] [steps=5] [batch=8]
+ * java -cp jobs/target/spark-llm-jobs-0.1.0-SNAPSHOT.jar:$(cat jobs/target/classpath.txt) \
+ *     dev.sparkllm.jobs.bench.TrainBenchmark [presets=tiny,mini] [steps=5] [batch=8]
  *     [seq=0 (context)] [peak_gflops=auto] [threads=0 (PyTorch default)]
  * </pre>
  *

@@ -1,0 +1,203 @@
+package dev.sparkllm.jobs.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sparkllm.core.Config;
+import dev.sparkllm.core.Json;
+import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.Storage;
+import dev.sparkllm.training.DistributedTrainJob;
+import dev.sparkllm.training.TokenShards;
+import dev.sparkllm.training.TrainJob;
+import dev.sparkllm.training.distributed.WireDtype;
+import dev.sparkllm.training.model.GptConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The training part of {@code benchmark distributed}: per preset, the single-replica {@link
+ * TrainJob} as the baseline, then {@link DistributedTrainJob} at each replica count and wire type
+ * on random token shards. The one place the benchmark calls into training's jobs.
+ */
+final class ScalingRuns {
+  private final SparkSession spark;
+  private final String configFile;
+  private final List<String> overrides;
+  private final Path work;
+  private final int slots;
+
+  /**
+   * {@code configFile} and {@code overrides} are the command's own (--config, --set), applied after
+   * the benchmark's settings, so --set model.n_embd=32 shrinks the trained models.
+   */
+  ScalingRuns(SparkSession spark, String configFile, List<String> overrides, Path work, int slots) {
+    this.spark = spark;
+    this.configFile = configFile;
+    this.overrides = List.copyOf(overrides);
+    this.work = work;
+    this.slots = slots;
+  }
+
+  /** Every preset's rows, after an untimed warm-up when there is anything to train. */
+  List<TrainingRow> run(DistributedOptions o) {
+    if (o.presets().isEmpty()) {
+      return List.of();
+    }
+    warmUp(o);
+    List<TrainingRow> rows = new ArrayList<>();
+    for (String preset : o.presets()) {
+      rows.addAll(preset(o, preset));
+    }
+    return rows;
+  }
+
+  /**
+   * Untimed tiny runs of both jobs first: otherwise the baseline, measured first, would also pay
+   * for JIT compilation of the data, training and exchange paths, and every ratio would flatter the
+   * distributed runs.
+   */
+  private void warmUp(DistributedOptions o) {
+    String preset = GptConfig.TINY;
+    int batch = 2;
+    DistributedOptions w = o.forWarmUp(preset, batch);
+    Config c = config(w, preset, batch, WireDtype.FP32);
+    GptConfig model = GptConfig.fromConfig(c.section("model"), o.vocab());
+    int seq = Math.min(w.seq(preset), model.contextLength());
+    int replicas = Math.min(slots, o.replicas().stream().max(Integer::compare).orElse(1));
+    String data = work.resolve("warmup-data").toString();
+    writeShards(data, batch * replicas * (o.warmup() + 2) + batch, seq, o.vocab(), o.seed());
+    TrainJob.run(spark, c, data, work.resolve("warmup-single").toString(), false);
+    for (WireDtype wire : o.wires()) {
+      DistributedTrainJob.run(
+          spark,
+          config(w, preset, batch, wire),
+          data,
+          work.resolve("warmup-" + wire).toString(),
+          false,
+          replicas);
+    }
+  }
+
+  private List<TrainingRow> preset(DistributedOptions o, String preset) {
+    int batch = o.batch(preset);
+    Config probe = config(o, preset, batch, WireDtype.FP32);
+    GptConfig model = GptConfig.fromConfig(probe.section("model"), o.vocab());
+    int seq = Math.min(o.seq(preset), model.contextLength());
+    int accum = probe.getInt("training.grad_accum_steps");
+    int maxReplicas = 1;
+    for (int n : o.replicas()) {
+      maxReplicas = n <= slots ? Math.max(maxReplicas, n) : maxReplicas;
+    }
+    // Enough rows that no rank wraps into a second epoch during the run.
+    int rows = batch * accum * maxReplicas * (o.warmup() + o.steps(preset)) + batch;
+    String data = work.resolve("data-" + preset).toString();
+    writeShards(data, rows, seq, o.vocab(), o.seed());
+
+    List<TrainingRow> out = new ArrayList<>();
+    StepStats.Shape shape = new StepStats.Shape(preset, model.parameterCount(), batch, accum, seq);
+    String single = work.resolve("run-" + preset + "-single").toString();
+    TrainJob.run(spark, probe, data, single, false);
+    TrainingRow.Measured base =
+        StepStats.measured(shape, "single", 1, null, readTimed(single, o.warmup()));
+    out.add(new TrainingRow.Single(base));
+    double baseTps = base.tokensPerS();
+    for (WireDtype wire : o.wires()) {
+      Double dist1 = null;
+      for (int n : o.replicas()) {
+        if (n > slots) {
+          out.add(
+              TrainingRow.NotRun.skipped(
+                  preset,
+                  n,
+                  wire,
+                  "needs "
+                      + n
+                      + " concurrent task slots; this session has "
+                      + slots
+                      + " (--master)"));
+          continue;
+        }
+        String run = work.resolve("run-" + preset + "-" + wire + "-" + n).toString();
+        try {
+          DistributedTrainJob.run(spark, config(o, preset, batch, wire), data, run, false, n);
+        } catch (SparkLlmException e) {
+          // One failed configuration (a diverged run, too little memory for a preset) should
+          // not cost the rest of the measurements.
+          out.add(TrainingRow.NotRun.failed(preset, n, wire, e.getMessage()));
+          continue;
+        }
+        List<JsonNode> timed = readTimed(run, o.warmup());
+        TrainingRow.Measured r = StepStats.measured(shape, "distributed", n, wire, timed);
+        double tps = r.tokensPerS();
+        if (n == 1) {
+          dist1 = tps;
+        }
+        out.add(
+            new TrainingRow.Distributed(
+                r,
+                StepStats.communication(shape, n, wire, timed),
+                tps / baseTps,
+                tps / baseTps / n,
+                dist1 == null ? null : tps / dist1));
+      }
+    }
+    return out;
+  }
+
+  private Config config(DistributedOptions o, String preset, int batch, WireDtype wire) {
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "model.preset=" + preset,
+                "model.vocab_size=0",
+                "training.batch_size=" + batch,
+                "training.max_steps=" + (o.warmup() + o.steps(preset)),
+                "training.warmup_steps=0",
+                "training.eval_interval=0",
+                "training.checkpoint_interval=0",
+                "training.log_interval=1",
+                "training.threads=" + o.threads(),
+                // A checksum round adds a parameter sum and two small frames to some steps; off,
+                // every timed step moves exactly one gradient frame each way.
+                "training.distributed.checksum_interval=0",
+                "training.distributed.wire_dtype=" + wire.configName()));
+    all.addAll(overrides);
+    return Config.load(configFile, all);
+  }
+
+  /** The metrics.jsonl lines after the warm-up steps. */
+  static List<JsonNode> readTimed(String run, int warmup) {
+    List<JsonNode> out = new ArrayList<>();
+    for (String line : Storage.readString(Storage.join(run, "metrics.jsonl")).split("\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      try {
+        JsonNode m = Json.MAPPER.readTree(line);
+        if (m.path("step").asLong() > warmup) {
+          out.add(m);
+        }
+      } catch (IOException e) {
+        throw new IllegalStateException("bad metrics line in " + run + ": " + line, e);
+      }
+    }
+    if (out.isEmpty()) {
+      throw new IllegalStateException(run + "/metrics.jsonl holds no step after the warm-up");
+    }
+    return out;
+  }
+
+  /** DATA/tokens/split=train of random ids, and the manifest training reads. */
+  private void writeShards(String dir, int rows, int seq, int vocab, long seed) {
+    Random rnd = new Random(seed);
+    List<int[]> data = new ArrayList<>(rows);
+    for (int i = 0; i < rows; i++) {
+      data.add(rnd.ints(seq + 1, 0, vocab).toArray());
+    }
+    TokenShards.write(spark, dir, Map.of("train", data), seq, vocab, null);
+  }
+}

@@ -1,0 +1,131 @@
+package dev.sparkllm.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.sparkllm.training.TokenShards;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code --master local-cluster[...]} through the CLI's own entry point, from a JVM that exported
+ * nothing for Spark (surefire sets only SPARK_HOME, which decides where executor logs go): executor
+ * JVMs start for any command, and when they cannot start or a barrier stage cannot get its slots
+ * the command fails within a minute with a line saying what to do instead of waiting ten.
+ */
+class LocalClusterCliTest {
+  static final int SEQ = 16;
+  static final int VOCAB = 64;
+
+  @TempDir static Path tmp;
+  static String data;
+
+  @BeforeAll
+  static void tinyData() {
+    data = tmp.resolve("data").toString();
+    SparkSession spark = SparkSession.builder().master("local[1]").getOrCreate();
+    try {
+      Random rnd = new Random(7);
+      List<int[]> rows = new ArrayList<>();
+      for (int i = 0; i < 32; i++) {
+        rows.add(rnd.ints(SEQ + 1, 0, VOCAB).toArray());
+      }
+      TokenShards.write(
+          spark, data, Map.of("train", rows, "val", rows.subList(0, 4)), SEQ, VOCAB, null);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** train's arguments for a model of a few thousand parameters and two steps. */
+  private static List<String> train(String output, String master, int replicas) {
+    return new ArrayList<>(
+        List.of(
+            "train",
+            "--data",
+            data,
+            "--output",
+            output,
+            "--master",
+            master,
+            "--replicas",
+            String.valueOf(replicas),
+            "--preset",
+            "tiny",
+            "--set",
+            "model.context_length=16",
+            "--set",
+            "model.n_layer=1",
+            "--set",
+            "model.n_head=2",
+            "--set",
+            "model.n_embd=16",
+            "--set",
+            "training.batch_size=2",
+            "--set",
+            "training.max_steps=2",
+            "--set",
+            "training.eval_interval=0",
+            "--set",
+            "training.threads=1"));
+  }
+
+  @Test
+  void trainRunsItsReplicasInTwoExecutorJvms() {
+    String run = tmp.resolve("run").toString();
+    CliCapture c =
+        assertTimeoutPreemptively(
+            Duration.ofMinutes(5),
+            () -> CliCapture.run(train(run, "local-cluster[2,1,1024]", 2).toArray(String[]::new)));
+    assertThat(c.exitCode).as(c.err).isZero();
+    assertThat(c.out).contains("train: step 2");
+    assertThat(Files.exists(Path.of(run, "checkpoints", "latest"))).isTrue();
+  }
+
+  @Test
+  void barrierStageWithoutEnoughSlotsFailsWithinAMinuteSayingWhatToDo() {
+    // One 1-core worker, yet Spark reports defaultParallelism 2 (at least 2 on a cluster master),
+    // so train's own slot check passes and the barrier stage waits for a second slot.
+    long start = System.nanoTime();
+    CliCapture c =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(90),
+            () ->
+                CliCapture.run(
+                    train(tmp.resolve("starved").toString(), "local-cluster[1,1,1024]", 2)
+                        .toArray(String[]::new)));
+    double seconds = (System.nanoTime() - start) / 1e9;
+    assertThat(c.exitCode).isEqualTo(2);
+    assertThat(c.err.strip().lines().toList())
+        .as("one line")
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("needs 2 concurrent task slots")
+        .contains("has only 1")
+        .contains("lower --replicas");
+    System.out.printf("barrier slot check gave up after %.0f s%n", seconds);
+  }
+
+  @Test
+  void executorsThatCannotStartFailTheCommandWithinAMinute() {
+    List<String> args = train(tmp.resolve("no-executors").toString(), "local-cluster[1,1,1024]", 1);
+    // The executor JVM cannot find its main class, as when nothing set up its classpath.
+    args.addAll(List.of("--conf", "spark.executor.extraClassPath=/nonexistent"));
+    CliCapture c =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(90), () -> CliCapture.run(args.toArray(String[]::new)));
+    assertThat(c.exitCode).isEqualTo(2);
+    assertThat(c.err)
+        .contains("0 of 1 executors started")
+        .contains("/stderr")
+        .doesNotContain("Exception");
+  }
+}
