@@ -295,7 +295,7 @@ class CheckpointFaultTest {
             });
     reader.start();
     try {
-      for (int s = 2; s <= 40; s++) {
+      for (int s = 2; s <= 25; s++) {
         save(run, s, 2);
       }
     } finally {
@@ -303,7 +303,7 @@ class CheckpointFaultTest {
       reader.join();
     }
     assertThat(seen).isEmpty();
-    assertThat(stepOf(Checkpoints.latest(run))).isEqualTo(40);
+    assertThat(stepOf(Checkpoints.latest(run))).isEqualTo(25);
   }
 
   List<String> names() throws IOException {
