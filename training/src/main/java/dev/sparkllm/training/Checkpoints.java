@@ -19,7 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -46,6 +48,11 @@ public final class Checkpoints {
 
   /** The files a checkpoint may list in {@code SHA256SUMS}; any other name is refused. */
   static final Set<String> FILES = Set.of(MODEL, OPTIMIZER, STATE, HF_CONFIG);
+
+  /** Temporary names of {@link #save} and {@code latest}'s writer (and the fixed one of old). */
+  private static final Pattern LEFTOVER =
+      Pattern.compile(
+          "\\.(step-\\d{7,}\\.(tmp|old)-[0-9a-f-]{36}|step-\\d{7,}\\.tmp|latest\\.tmp-[0-9a-f-]+)");
 
   private Checkpoints() {}
 
@@ -122,19 +129,25 @@ public final class Checkpoints {
 
   /**
    * Deletes all but the {@code keep} newest {@code step-NNNNNNN} directories (by step number), but
-   * never the one {@code latest} names nor {@code current}, and nothing that is not a step name.
+   * never the one {@code latest} names nor {@code current}, and nothing that is not a step name;
+   * then the temporary copies of writers that died (names only this class makes).
    */
   static void prune(String run, int keep, String current) throws IOException {
-    if (keep <= 0) {
-      return;
+    Path dir = Storage.path(dir(run));
+    FileSystem fs = Storage.fs(dir);
+    if (keep > 0) {
+      String named = CheckpointPointer.readName(run);
+      List<String> steps = CheckpointPointer.stepDirs(run);
+      for (int i = keep; i < steps.size(); i++) {
+        String name = steps.get(i);
+        if (!name.equals(current) && !name.equals(named)) {
+          fs.delete(new Path(dir, name), true);
+        }
+      }
     }
-    String named = CheckpointPointer.readName(run);
-    List<String> steps = CheckpointPointer.stepDirs(run);
-    for (int i = keep; i < steps.size(); i++) {
-      String name = steps.get(i);
-      if (!name.equals(current) && !name.equals(named)) {
-        Path p = Storage.path(Storage.join(dir(run), name));
-        Storage.fs(p).delete(p, true);
+    for (FileStatus st : fs.listStatus(dir)) {
+      if (LEFTOVER.matcher(st.getPath().getName()).matches()) {
+        fs.delete(st.getPath(), true);
       }
     }
   }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -271,6 +272,24 @@ class CheckpointFaultTest {
       assertThat(s.map(p -> p.getFileName().toString()))
           .containsExactlyInAnyOrder("latest", "step-0000001", "step-0000002");
     }
+  }
+
+  @Test
+  void temporaryCopiesOfDeadWritersAreCleanedUpButNothingElse() throws IOException {
+    saveSteps(1);
+    Path deadStep =
+        Files.createDirectories(ckpts().resolve(".step-0000009.tmp-" + UUID.randomUUID()));
+    Files.writeString(deadStep.resolve(Checkpoints.MODEL), "half a model");
+    Path oldStyle = Files.createDirectories(ckpts().resolve(".step-0000008.tmp"));
+    Path deadLatest = ckpts().resolve(".latest.tmp-" + UUID.randomUUID());
+    Files.writeString(deadLatest, "step-0000009\n");
+    Path notes = Files.createDirectories(ckpts().resolve(".notes"));
+    save(run, 2, 0);
+    assertThat(deadStep).doesNotExist();
+    assertThat(oldStyle).doesNotExist();
+    assertThat(deadLatest).doesNotExist();
+    assertThat(notes).isDirectory();
+    assertIntact(1, 2);
   }
 
   @Test

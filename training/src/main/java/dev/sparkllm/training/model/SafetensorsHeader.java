@@ -1,17 +1,20 @@
 package dev.sparkllm.training.model;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Checks a safetensors file's layout before DJL decodes it. DJL trusts the header: a length past
@@ -53,9 +56,12 @@ public final class SafetensorsHeader {
     }
     JsonNode header;
     try {
+      // Two entries under one name: DJL would keep one, and the check below would see the other.
       header =
-          Json.MAPPER.readTree(
-              new String(file, 8, (int) n, java.nio.charset.StandardCharsets.UTF_8));
+          Json.MAPPER
+              .reader()
+              .with(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+              .readTree(new String(file, 8, (int) n, StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw bad(origin, "its header is not valid JSON (" + firstLine(e.getMessage()) + ")");
     }
@@ -96,11 +102,7 @@ public final class SafetensorsHeader {
     Integer size = DTYPE_BYTES.get(dtype);
     if (size == null) {
       throw new SparkLlmException(
-          where
-              + "has dtype '"
-              + dtype
-              + "', not one of "
-              + new java.util.TreeSet<>(DTYPE_BYTES.keySet()));
+          where + "has dtype '" + dtype + "', not one of " + new TreeSet<>(DTYPE_BYTES.keySet()));
     }
     long[] shape = longs(t.get("shape"), -1);
     long[] offsets = longs(t.get("data_offsets"), 2);

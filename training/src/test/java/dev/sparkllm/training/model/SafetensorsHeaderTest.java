@@ -77,6 +77,9 @@ class SafetensorsHeaderTest {
     loading(file("{\"wte.weight\": {\"dtype\": \"F32\", ", 16))
         .hasMessageContaining("header is not valid JSON");
     loading(file("[1, 2]", 0)).hasMessageContaining("not a JSON object");
+    String entry = "{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}";
+    loading(file("{\"ln_f.bias\":" + entry + ",\"ln_f.bias\":" + entry + "}", 16))
+        .hasMessageContaining("Duplicate field 'ln_f.bias'");
   }
 
   @Test
