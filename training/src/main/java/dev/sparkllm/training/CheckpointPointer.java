@@ -105,7 +105,10 @@ final class CheckpointPointer {
     }
   }
 
-  /** See {@link Checkpoints#latest}. */
+  /**
+   * See {@link Checkpoints#latest}. Falls back to the newest verified step directory when {@code
+   * latest} is missing, blank, unreadable or names a directory that is gone.
+   */
   static String resolve(String run) {
     String dir = Checkpoints.dir(run);
     String pointer = path(run);
@@ -130,7 +133,13 @@ final class CheckpointPointer {
                   + "'; write the name of a complete step directory into it, or delete it to"
                   + " resume from the newest complete checkpoint");
         }
-        return Storage.join(dir, name);
+        String named = Storage.join(dir, name);
+        // A checkpoint deleted by hand (or by the pruning of older versions) is not "no
+        // checkpoint"; one that exists but fails verification is the loader's error to report.
+        if (Storage.exists(named)) {
+          return named;
+        }
+        why = "naming " + name + ", which does not exist";
       }
     }
     List<String> steps = stepDirs(run);

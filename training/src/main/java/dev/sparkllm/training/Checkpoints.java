@@ -154,9 +154,10 @@ public final class Checkpoints {
 
   /**
    * The checkpoint directory {@code RUN/checkpoints/latest} names, or null when the run has no
-   * checkpoints. When {@code latest} is missing, empty or unreadable but step directories exist,
-   * the newest one whose sums verify is returned (and logged); when none verifies, or {@code
-   * latest} holds something other than a step name, this is an error, never "no checkpoint".
+   * checkpoints. When {@code latest} is missing, empty, unreadable or names a directory that is
+   * gone, but step directories exist, the newest one whose sums verify is returned (and logged);
+   * when none verifies, or {@code latest} holds something other than a step name, this is an error,
+   * never "no checkpoint".
    */
   public static String latest(String run) {
     return CheckpointPointer.resolve(run);

@@ -155,6 +155,8 @@ class CheckpointFaultTest {
     assertThat(stepOf(Checkpoints.latest(run))).isEqualTo(2);
     Files.writeString(ckpts().resolve(Checkpoints.LATEST), "\n");
     assertThat(stepOf(Checkpoints.latest(run))).isEqualTo(2);
+    Files.writeString(ckpts().resolve(Checkpoints.LATEST), "step-0000009\n");
+    assertThat(stepOf(Checkpoints.latest(run))).isEqualTo(2);
     assertIntact(1, 2);
   }
 
