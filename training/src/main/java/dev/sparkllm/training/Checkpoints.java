@@ -8,16 +8,19 @@ import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.training.model.Gpt2Weights;
+import dev.sparkllm.training.model.SafetensorsHeader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.hadoop.fs.ChecksumException;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -27,9 +30,13 @@ import org.apache.hadoop.fs.Path;
  * transformers loads it with {@code config.json}), {@code optimizer.safetensors} (AdamW moments),
  * {@code state.json} and {@code SHA256SUMS}; then {@code RUN/checkpoints/latest} names it.
  *
- * <p>Atomicity: on filesystems the directory is written under a temporary name and renamed; on
- * object stores each file is one PUT. Either way {@code latest} is written last, so it only ever
- * names a complete checkpoint.
+ * <p>Guarantees: a step directory appears whole (written under a unique temporary name and renamed
+ * on filesystems; on object stores {@code SHA256SUMS} is the last PUT, so a partial directory never
+ * verifies); {@code latest} is replaced atomically and only after its directory is complete;
+ * pruning never deletes the checkpoint {@code latest} names. Every reader (resume, evaluate,
+ * generate, init_from) verifies the SHA-256 sums, and a missing {@code latest} is recovered from
+ * the newest step directory that verifies, never taken for "no checkpoints". Reading lives in
+ * {@link CheckpointReader}.
  */
 public final class Checkpoints {
   public static final String MODEL = "model.safetensors";
@@ -38,6 +45,14 @@ public final class Checkpoints {
   public static final String HF_CONFIG = "config.json";
   public static final String SUMS = "SHA256SUMS";
   public static final String LATEST = "latest";
+
+  /** The files a checkpoint may list in {@code SHA256SUMS}; any other name is refused. */
+  static final Set<String> FILES = Set.of(MODEL, OPTIMIZER, STATE, HF_CONFIG);
+
+  /** Temporary names of {@link #save} and {@code latest}'s writer (and the fixed one of old). */
+  private static final Pattern LEFTOVER =
+      Pattern.compile(
+          "\\.(step-\\d{7,}\\.(tmp|old)-[0-9a-f-]{36}|step-\\d{7,}\\.tmp|latest\\.tmp-[0-9a-f-]+)");
 
   private Checkpoints() {}
 
@@ -61,101 +76,98 @@ public final class Checkpoints {
     files.put(STATE, state.toJsonBytes());
     StringBuilder sums = new StringBuilder();
     files.forEach((n, b) -> sums.append(Hashing.sha256Hex(b)).append("  ").append(n).append('\n'));
+    // Last, so that on object stores a directory whose writer died midway never verifies.
     files.put(SUMS, sums.toString().getBytes(StandardCharsets.UTF_8));
-
     String target = Storage.join(dir(run), name(step));
-    Path targetPath = Storage.path(target);
-    FileSystem fs = Storage.fs(targetPath);
     try {
-      if (Storage.isObjectStore(target)) {
-        files.forEach((n, b) -> Storage.writeAtomically(Storage.join(target, n), b));
-      } else {
-        Path tmp = new Path(targetPath.getParent(), "." + targetPath.getName() + ".tmp");
-        fs.delete(tmp, true);
-        fs.mkdirs(tmp);
-        for (Map.Entry<String, byte[]> e : files.entrySet()) {
-          Storage.writeAtomically(new Path(tmp, e.getKey()).toString(), e.getValue());
-        }
-        fs.delete(targetPath, true);
-        if (!fs.rename(tmp, targetPath)) {
-          throw new IOException("rename " + tmp + " → " + targetPath + " failed");
-        }
-      }
-      Storage.writeString(Storage.join(dir(run), LATEST), name(step) + "\n");
-      prune(fs, Storage.path(dir(run)), keep);
+      writeStepDir(target, files);
+      CheckpointPointer.write(run, name(step));
+      prune(run, keep, name(step));
     } catch (IOException e) {
       throw new SparkLlmException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
     }
     return target;
   }
 
-  private static void prune(FileSystem fs, Path dir, int keep) throws IOException {
-    if (keep <= 0) {
+  private static void writeStepDir(String target, Map<String, byte[]> files) throws IOException {
+    Path targetPath = Storage.path(target);
+    FileSystem fs = Storage.fs(targetPath);
+    if (Storage.isObjectStore(target)) {
+      // Rewriting a step (a resume after a crash that left it unnamed): its old sums go first,
+      // so a crash midway leaves a directory that fails verification, not a mix of two steps.
+      fs.delete(new Path(targetPath, SUMS), false);
+      for (Map.Entry<String, byte[]> e : files.entrySet()) {
+        Storage.writeAtomically(Storage.join(target, e.getKey()), e.getValue());
+      }
       return;
     }
-    List<Path> steps = new ArrayList<>();
-    for (FileStatus st : fs.listStatus(dir)) {
-      if (st.getPath().getName().matches("step-\\d+")) {
-        steps.add(st.getPath());
+    String unique = UUID.randomUUID().toString();
+    Path tmp = new Path(targetPath.getParent(), "." + targetPath.getName() + ".tmp-" + unique);
+    fs.mkdirs(tmp);
+    for (Map.Entry<String, byte[]> e : files.entrySet()) {
+      try (FSDataOutputStream out = fs.create(new Path(tmp, e.getKey()), false)) {
+        out.write(e.getValue());
+        out.hsync();
       }
     }
-    steps.sort((a, b) -> a.getName().compareTo(b.getName()));
-    for (int i = 0; i < steps.size() - keep; i++) {
-      fs.delete(steps.get(i), true);
+    // A directory cannot be renamed over another one: an old copy is moved aside first (never
+    // deleted before its replacement is in place).
+    Path aside = null;
+    if (fs.exists(targetPath)) {
+      aside = new Path(targetPath.getParent(), "." + targetPath.getName() + ".old-" + unique);
+      if (!fs.rename(targetPath, aside)) {
+        throw new IOException("cannot move the old " + targetPath + " aside");
+      }
+    }
+    if (!fs.rename(tmp, targetPath)) {
+      throw new IOException("rename " + tmp + " → " + targetPath + " failed");
+    }
+    if (aside != null) {
+      fs.delete(aside, true);
     }
   }
 
-  /** The directory {@code RUN/checkpoints/latest} names, or null when there is none. */
-  public static String latest(String run) {
-    String pointer = Storage.join(dir(run), LATEST);
-    if (!Storage.exists(pointer)) {
-      return null;
+  /**
+   * Deletes all but the {@code keep} newest {@code step-NNNNNNN} directories (by step number), but
+   * never the one {@code latest} names nor {@code current}, and nothing that is not a step name;
+   * then the temporary copies of writers that died (names only this class makes).
+   */
+  static void prune(String run, int keep, String current) throws IOException {
+    Path dir = Storage.path(dir(run));
+    FileSystem fs = Storage.fs(dir);
+    if (keep > 0) {
+      String named = CheckpointPointer.readName(run);
+      List<String> steps = CheckpointPointer.stepDirs(run);
+      for (int i = keep; i < steps.size(); i++) {
+        String name = steps.get(i);
+        if (!name.equals(current) && !name.equals(named)) {
+          fs.delete(new Path(dir, name), true);
+        }
+      }
     }
-    return Storage.join(dir(run), Storage.readString(pointer).trim());
+    for (FileStatus st : fs.listStatus(dir)) {
+      if (LEFTOVER.matcher(st.getPath().getName()).matches()) {
+        fs.delete(st.getPath(), true);
+      }
+    }
+  }
+
+  /**
+   * The checkpoint directory {@code RUN/checkpoints/latest} names, or null when the run has no
+   * checkpoints. When {@code latest} is missing, empty, unreadable or names a directory that is
+   * gone, but step directories exist, the newest one whose sums verify is returned (and logged);
+   * when none verifies, or {@code latest} holds something other than a step name, this is an error,
+   * never "no checkpoint".
+   */
+  public static String latest(String run) {
+    return CheckpointPointer.resolve(run);
   }
 
   /** A verified checkpoint: every file's SHA-256 matches SHA256SUMS. */
   public record Loaded(String dir, JsonNode state, byte[] model, byte[] optimizer) {}
 
   public static Loaded load(String checkpoint) {
-    String sumsPath = Storage.join(checkpoint, SUMS);
-    if (!Storage.exists(sumsPath)) {
-      throw new SparkLlmException(
-          "checkpoint " + checkpoint + " is incomplete or not a checkpoint (no " + SUMS + ")");
-    }
-    Map<String, byte[]> files = new LinkedHashMap<>();
-    for (String line : Storage.readString(sumsPath).split("\n")) {
-      if (line.isBlank()) {
-        continue;
-      }
-      String[] parts = line.trim().split("\\s+", 2);
-      String file = Storage.join(checkpoint, parts[1]);
-      if (!Storage.exists(file)) {
-        throw new SparkLlmException("checkpoint " + checkpoint + " lacks " + parts[1]);
-      }
-      byte[] bytes;
-      try {
-        bytes = Storage.readBytes(file);
-      } catch (SparkLlmException e) {
-        // Hadoop's local filesystem verifies its own .crc files and fails before we can.
-        if (e.getCause() instanceof ChecksumException) {
-          bytes = null;
-        } else {
-          throw e;
-        }
-      }
-      if (bytes == null || !Hashing.sha256Hex(bytes).equals(parts[0])) {
-        throw new SparkLlmException(
-            "checkpoint "
-                + checkpoint
-                + " is corrupt: "
-                + parts[1]
-                + " does not match its SHA-256 in "
-                + SUMS
-                + "; resume from an earlier checkpoint (edit checkpoints/latest) or start over");
-      }
-      files.put(parts[1], bytes);
-    }
+    Map<String, byte[]> files = CheckpointReader.readVerified(checkpoint, null);
     for (String need : List.of(MODEL, OPTIMIZER, STATE)) {
       if (!files.containsKey(need)) {
         throw new SparkLlmException("checkpoint " + checkpoint + " lacks " + need + " in " + SUMS);
@@ -169,15 +181,35 @@ public final class Checkpoints {
     }
   }
 
+  /** A model directory's config.json and weights, as read by {@link #readModel}. */
+  public record ModelFiles(String dir, byte[] config, byte[] model) {}
+
+  /**
+   * A model directory's {@code config.json} and {@code model.safetensors}, for evaluate and
+   * generate: verified against {@code SHA256SUMS} when the directory is one of ours; a Hugging Face
+   * GPT-2 directory (no {@code state.json}, no sums) is read as is.
+   */
+  public static ModelFiles readModel(String dir) {
+    return CheckpointReader.readModel(dir);
+  }
+
+  /**
+   * The bytes of a safetensors file for {@code training.init_from}; verified against the {@code
+   * SHA256SUMS} beside it when it is a checkpoint's {@code model.safetensors}.
+   */
+  public static byte[] readWeights(String file) {
+    return CheckpointReader.readWeights(file);
+  }
+
   /** Restores weights and optimizer moments into {@code trainer}. */
   public static void restore(Loaded c, Trainer trainer) {
     Gpt2Weights.load(trainer.model(), c.model(), Storage.join(c.dir(), MODEL));
     trainer.weightsChanged();
+    String optimizer = Storage.join(c.dir(), OPTIMIZER);
+    SafetensorsHeader.check(c.optimizer(), optimizer);
     try (NDManager m = trainer.manager().newSubManager()) {
       NDList opt = NDList.decode(m, new ByteArrayInputStream(c.optimizer()));
-      trainer
-          .optimizer()
-          .load(opt, c.state().path("optimizer_steps").asLong(), Storage.join(c.dir(), OPTIMIZER));
+      trainer.optimizer().load(opt, c.state().path("optimizer_steps").asLong(), optimizer);
     }
   }
 

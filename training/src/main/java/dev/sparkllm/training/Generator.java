@@ -58,27 +58,21 @@ public final class Generator {
   private Generator() {}
 
   /**
-   * A model from a checkpoint directory ({@code config.json} + {@code model.safetensors}: ours or a
-   * Hugging Face GPT-2 directory).
+   * A model from a checkpoint directory ({@code config.json} + {@code model.safetensors}: ours,
+   * whose SHA-256 sums are verified, or a Hugging Face GPT-2 directory).
    */
   public static Gpt load(NDManager manager, String checkpoint) {
     try (Gradients.Mode noGrad = Gradients.disabled()) {
-      String configPath = Storage.join(checkpoint, "config.json");
-      String weights = Storage.join(checkpoint, "model.safetensors");
-      if (!Storage.exists(configPath) || !Storage.exists(weights)) {
-        throw new SparkLlmException(
-            checkpoint
-                + " is not a model directory (needs config.json and model.safetensors); pass a"
-                + " RUN/checkpoints/step-N directory");
-      }
+      Checkpoints.ModelFiles files = Checkpoints.readModel(checkpoint);
+      String configPath = Storage.join(checkpoint, Checkpoints.HF_CONFIG);
       Map<String, Object> hf;
       try {
-        hf = Json.MAPPER.readValue(Storage.readString(configPath), new TypeReference<>() {});
+        hf = Json.MAPPER.readValue(files.config(), new TypeReference<>() {});
       } catch (IOException e) {
         throw new SparkLlmException(configPath + " is not valid JSON: " + e.getMessage());
       }
       Gpt model = Gpt.create(manager, GptConfig.fromHfConfig(hf));
-      Gpt2Weights.load(model, Storage.readBytes(weights), weights);
+      Gpt2Weights.load(model, files.model(), Storage.join(checkpoint, Checkpoints.MODEL));
       return model;
     }
   }

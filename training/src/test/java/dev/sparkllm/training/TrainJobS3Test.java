@@ -59,5 +59,9 @@ class TrainJobS3Test {
     assertThat(r.trainLosses()).hasSize(4);
     assertThat(Checkpoints.load(Checkpoints.latest(out)).state().get("step").asLong()).isEqualTo(4);
     assertThat(Storage.readString(out + "/metrics.jsonl").lines()).hasSize(2);
+    // A lost latest object: the newest step "directory" (a prefix) that verifies takes its place.
+    org.apache.hadoop.fs.Path latest = Storage.path(out + "/checkpoints/latest");
+    Storage.fs(latest).delete(latest, false);
+    assertThat(Checkpoints.latest(out)).isEqualTo(out + "/checkpoints/step-0000004");
   }
 }

@@ -176,6 +176,23 @@ class TrainJobTest {
   }
 
   @Test
+  void lostLatestIsRecoveredNotTakenForAFreshRun(@TempDir Path tmp) throws Exception {
+    String out = tmp.resolve("run").toString();
+    String[] common = {"training.checkpoint_interval=2", "training.keep_checkpoints=0"};
+    TrainJob.run(spark, with(common, "training.max_steps=4"), data, out, false);
+    Files.delete(Path.of(out, "checkpoints", "latest"));
+    // --auto-resume and the pipeline resume exactly when latest() finds a checkpoint.
+    assertThat(Checkpoints.latest(out)).endsWith("step-0000004");
+    assertThatThrownBy(
+            () -> TrainJob.run(spark, with(common, "training.max_steps=6"), data, out, false))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageContaining("pass --resume");
+    TrainResult r = TrainJob.run(spark, with(common, "training.max_steps=6"), data, out, true);
+    assertThat(r.finalStep()).isEqualTo(6);
+    assertThat(r.trainLosses()).hasSize(6);
+  }
+
+  @Test
   void badInputsFailWithClearMessages(@TempDir Path tmp) {
     String out = tmp.resolve("run").toString();
     assertThatThrownBy(

@@ -37,8 +37,12 @@ public final class Gpt2Weights {
         || name.endsWith("mlp.c_proj.weight");
   }
 
-  /** Copies the tensors of a GPT-2 safetensors file into the model's parameters (in place). */
+  /**
+   * Copies the tensors of a GPT-2 safetensors file into the model's parameters (in place). The
+   * layout is checked first, so a damaged file is a one-line error naming {@code origin}.
+   */
   public static void load(Gpt model, byte[] safetensors, String origin) {
+    SafetensorsHeader.check(safetensors, origin);
     Map<String, Parameter> params = model.namedParameters();
     NDManager owner = params.get("wte.weight").getArray().getManager();
     try (NDManager m = owner.newSubManager()) {
