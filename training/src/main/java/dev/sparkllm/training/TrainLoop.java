@@ -175,7 +175,7 @@ final class TrainLoop {
   private TokenData.Position restore(Checkpoints.Loaded from) {
     if (from == null) {
       if (o.initFrom() != null) {
-        Gpt2Weights.load(trainer.model(), Storage.readBytes(o.initFrom()), o.initFrom());
+        Gpt2Weights.load(trainer.model(), Checkpoints.readWeights(o.initFrom()), o.initFrom());
         trainer.weightsChanged();
       }
       return new TokenData.Position(0, 0, 0);

@@ -11,9 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -36,7 +34,7 @@ class CheckpointFaultTest {
 
   @BeforeEach
   void setUp() {
-    trainer = new Trainer(TINY, TrainingOptions.defaults());
+    trainer = new Trainer(TINY, TrainerTest.options());
     run = tmp.resolve("run").toString();
   }
 
@@ -46,9 +44,21 @@ class CheckpointFaultTest {
   }
 
   String save(String runDir, long step, int keep) {
-    Map<String, Object> state = new LinkedHashMap<>();
-    state.put("step", step);
-    state.put("optimizer_steps", step);
+    CheckpointState state =
+        new CheckpointState(
+            step,
+            step,
+            new TokenData.Position(0, 0, 0),
+            1,
+            "hash",
+            TINY,
+            null,
+            16,
+            1.0,
+            null,
+            0,
+            List.of(),
+            List.of());
     return Checkpoints.save(runDir, trainer, state, keep);
   }
 
