@@ -1,9 +1,7 @@
 package dev.sparkllm.core;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -175,31 +173,18 @@ public record TokenManifest(int seqLen, int vocabSize, String tokenizerSha256, T
       throw new SparkLlmException(
           "data path " + data + " does not exist; pass the tokenize job's output with --data");
     }
-    String path = Storage.join(data, FILE);
-    if (!Storage.exists(path)) {
-      throw new SparkLlmException(
-          path + " is missing; --data must be the output directory of the tokenize job");
-    }
-    JsonNode root;
-    try {
-      root = Json.MAPPER.readTree(Storage.readString(path));
-    } catch (IOException e) {
-      throw new SparkLlmException(path + " is not valid JSON: " + e.getMessage());
-    }
-    return new Reader(path).manifest(root);
+    JsonFields f =
+        new JsonFields(
+            Storage.join(data, FILE), "--data must be the output directory of the tokenize job");
+    return new Reader(f).manifest(f.readObject());
   }
 
   /** Field access that names the file and the field when one is missing or of the wrong type. */
-  private record Reader(String path) {
+  private record Reader(JsonFields f) {
     TokenManifest manifest(JsonNode root) {
-      if (root == null || !root.isObject()) {
-        throw new SparkLlmException(
-            path
-                + " is not a JSON object; --data must be the output directory of the tokenize job");
-      }
-      int seqLen = integer(root, "", "seq_len");
-      int vocab = integer(root, "", "vocab_size");
-      String sha = optionalText(root, "", "tokenizer_sha256");
+      int seqLen = f.integer(root, "", "seq_len");
+      int vocab = f.integer(root, "", "vocab_size");
+      String sha = f.optionalText(root, "", "tokenizer_sha256");
       JsonNode mode = root.get("mode");
       if (mode == null) {
         return new TokenManifest(seqLen, vocab, sha, null);
@@ -209,12 +194,12 @@ public record TokenManifest(int seqLen, int vocabSize, String tokenizerSha256, T
       Padding padding =
           m == TokenizeMode.PADDED
               ? new Padding(
-                  text(root, "", "pad_token"),
-                  integer(root, "", "pad_id"),
-                  text(root, "", "truncation_side"))
+                  f.text(root, "", "pad_token"),
+                  f.integer(root, "", "pad_id"),
+                  f.text(root, "", "truncation_side"))
               : null;
       Map<String, Split> splits = new LinkedHashMap<>();
-      JsonNode sn = object(root, "", "splits");
+      JsonNode sn = f.object(root, "", "splits");
       for (Iterator<Map.Entry<String, JsonNode>> it = sn.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         String at = "splits." + e.getKey();
@@ -226,14 +211,14 @@ public record TokenManifest(int seqLen, int vocabSize, String tokenizerSha256, T
       Tokenize t =
           new Tokenize(
               m,
-              integer(root, "", "row_length"),
-              text(root, "", "tokenizer"),
-              text(root, "", "eos_token"),
-              integer(root, "", "eos_id"),
+              f.integer(root, "", "row_length"),
+              f.text(root, "", "tokenizer"),
+              f.text(root, "", "eos_token"),
+              f.integer(root, "", "eos_id"),
               padding,
-              longValue(root, "", "seed"),
-              text(root, "", "config_hash"),
-              texts(root, "", "missing_splits"),
+              f.longValue(root, "", "seed"),
+              f.text(root, "", "config_hash"),
+              f.texts(root, "", "missing_splits"),
               splits);
       return new TokenManifest(seqLen, vocab, sha, t);
     }
@@ -243,104 +228,31 @@ public record TokenManifest(int seqLen, int vocabSize, String tokenizerSha256, T
       PaddedCounts padded = null;
       if (mode == TokenizeMode.PACKED) {
         packed =
-            new PackedCounts(longValue(s, at, "empty_documents"), longValue(s, at, "tail_tokens"));
+            new PackedCounts(
+                f.longValue(s, at, "empty_documents"), f.longValue(s, at, "tail_tokens"));
       } else {
         padded =
             new PaddedCounts(
-                longValue(s, at, "truncated_examples"),
-                longValue(s, at, "truncated_tokens"),
-                longValue(s, at, "dropped_examples"),
-                longValue(s, at, "dropped_tokens"),
-                longValue(s, at, "pad_tokens"),
-                longValue(s, at, "loss_tokens"));
+                f.longValue(s, at, "truncated_examples"),
+                f.longValue(s, at, "truncated_tokens"),
+                f.longValue(s, at, "dropped_examples"),
+                f.longValue(s, at, "dropped_tokens"),
+                f.longValue(s, at, "pad_tokens"),
+                f.longValue(s, at, "loss_tokens"));
       }
       return new Split(
-          integer(s, at, "shards"),
-          texts(s, at, "files"),
-          longValue(s, at, "documents"),
-          longValue(s, at, "sequences"),
-          longValue(s, at, "input_tokens"),
-          longValue(s, at, "tokens"),
+          f.integer(s, at, "shards"),
+          f.texts(s, at, "files"),
+          f.longValue(s, at, "documents"),
+          f.longValue(s, at, "sequences"),
+          f.longValue(s, at, "input_tokens"),
+          f.longValue(s, at, "tokens"),
           packed,
           padded);
     }
 
     private String field(String name) {
-      return path + ": field '" + name + "'";
-    }
-
-    private SparkLlmException lacks(String kind, String name) {
-      return new SparkLlmException(
-          path
-              + " lacks the "
-              + kind
-              + " field '"
-              + name
-              + "'; --data must be the output directory of the tokenize job");
-    }
-
-    private int integer(JsonNode n, String at, String key) {
-      String name = at.isEmpty() ? key : at + "." + key;
-      JsonNode v = n.get(key);
-      if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
-        throw lacks("integer", name);
-      }
-      return v.intValue();
-    }
-
-    private long longValue(JsonNode n, String at, String key) {
-      String name = at.isEmpty() ? key : at + "." + key;
-      JsonNode v = n.get(key);
-      if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) {
-        throw lacks("integer", name);
-      }
-      return v.longValue();
-    }
-
-    private String text(JsonNode n, String at, String key) {
-      String name = at.isEmpty() ? key : at + "." + key;
-      JsonNode v = n.get(key);
-      if (v == null || !v.isTextual()) {
-        throw lacks("string", name);
-      }
-      return v.asText();
-    }
-
-    private String optionalText(JsonNode n, String at, String key) {
-      String name = at.isEmpty() ? key : at + "." + key;
-      JsonNode v = n.get(key);
-      if (v == null || v.isNull()) {
-        return null;
-      }
-      if (!v.isTextual()) {
-        throw lacks("string (or null)", name);
-      }
-      return v.asText();
-    }
-
-    private List<String> texts(JsonNode n, String at, String key) {
-      String name = at.isEmpty() ? key : at + "." + key;
-      JsonNode v = n.get(key);
-      if (v == null || !v.isArray()) {
-        throw lacks("list", name);
-      }
-      List<String> out = new ArrayList<>();
-      for (JsonNode x : v) {
-        if (!x.isTextual()) {
-          throw lacks("list of strings", name);
-        }
-        out.add(x.asText());
-      }
-      return out;
-    }
-
-    private JsonNode object(JsonNode n, String at, String key) {
-      String name = at.isEmpty() ? key : at + "." + key;
-      JsonNode v = n.get(key);
-      if (v == null || !v.isObject()) {
-        throw lacks("object", name);
-      }
-      return v;
+      return f.file() + ": field '" + name + "'";
     }
   }
 }

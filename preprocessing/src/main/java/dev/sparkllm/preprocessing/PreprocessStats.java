@@ -3,9 +3,8 @@ package dev.sparkllm.preprocessing;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Json;
-import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.JsonFields;
 import dev.sparkllm.core.Storage;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -140,64 +139,43 @@ public record PreprocessStats(
 
   /** Reads {@code DIR/stats.json} of a preprocess output. */
   public static PreprocessStats read(String dir) {
-    String path = Storage.join(dir, FILE);
-    if (!Storage.exists(path)) {
-      throw new SparkLlmException(
-          path + " is missing; pass the output directory of the preprocess job");
+    JsonFields f =
+        new JsonFields(
+            Storage.join(dir, FILE),
+            "pass the output directory of the preprocess job (or rerun it)");
+    JsonNode n = f.readObject();
+    JsonNode in = f.object(n, "", "input");
+    JsonNode out = f.object(n, "", "output");
+    List<Step> steps = new ArrayList<>();
+    JsonNode all = f.array(n, "", "steps");
+    for (int i = 0; i < all.size(); i++) {
+      JsonNode s = all.get(i);
+      String at = "steps[" + i + "]";
+      steps.add(
+          new Step(
+              f.text(s, at, "name"),
+              f.longValue(s, at, "in"),
+              f.longValue(s, at, "out"),
+              f.longValue(s, at, "rejected"),
+              f.counts(s, at, "rejected_by_reason"),
+              s.has("changed") ? f.longValue(s, at, "changed") : null,
+              s.has("seconds") ? f.number(s, at, "seconds") : null,
+              s.has("details")
+                  ? Json.MAPPER.convertValue(f.object(s, at, "details"), new TypeReference<>() {})
+                  : null));
     }
-    JsonNode n;
-    try {
-      n = Json.MAPPER.readTree(Storage.readString(path));
-    } catch (IOException e) {
-      throw new SparkLlmException(path + " is not valid JSON: " + e.getMessage());
-    }
-    try {
-      JsonNode in = required(n, "input");
-      JsonNode out = required(n, "output");
-      List<Step> steps = new ArrayList<>();
-      for (JsonNode s : required(n, "steps")) {
-        steps.add(
-            new Step(
-                required(s, "name").asText(),
-                required(s, "in").longValue(),
-                required(s, "out").longValue(),
-                required(s, "rejected").longValue(),
-                counts(required(s, "rejected_by_reason")),
-                s.has("changed") ? s.get("changed").longValue() : null,
-                s.has("seconds") ? s.get("seconds").doubleValue() : null,
-                s.has("details")
-                    ? Json.MAPPER.convertValue(s.get("details"), new TypeReference<>() {})
-                    : null));
-      }
-      return new PreprocessStats(
-          new Input(
-              required(in, "files").longValue(),
-              required(in, "bytes").longValue(),
-              required(in, "documents").longValue()),
-          steps,
-          counts(required(n, "pii_redactions")),
-          counts(required(n, "languages")),
-          counts(required(n, "split")),
-          new Output(required(out, "kept").longValue(), required(out, "rejected").longValue()),
-          required(n, "reconciled").booleanValue(),
-          required(n, "seconds").doubleValue(),
-          n.path("config_hash").isNull() ? null : n.path("config_hash").asText(null));
-    } catch (IllegalArgumentException e) {
-      throw new SparkLlmException(path + ": " + e.getMessage() + "; rerun the preprocess job");
-    }
-  }
-
-  private static JsonNode required(JsonNode n, String key) {
-    JsonNode v = n.get(key);
-    if (v == null || v.isNull()) {
-      throw new IllegalArgumentException("field '" + key + "' is missing");
-    }
-    return v;
-  }
-
-  private static Map<String, Long> counts(JsonNode n) {
-    Map<String, Long> m = new LinkedHashMap<>();
-    n.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().longValue()));
-    return m;
+    return new PreprocessStats(
+        new Input(
+            f.longValue(in, "input", "files"),
+            f.longValue(in, "input", "bytes"),
+            f.longValue(in, "input", "documents")),
+        steps,
+        f.counts(n, "", "pii_redactions"),
+        f.counts(n, "", "languages"),
+        f.counts(n, "", "split"),
+        new Output(f.longValue(out, "output", "kept"), f.longValue(out, "output", "rejected")),
+        f.bool(n, "", "reconciled"),
+        f.number(n, "", "seconds"),
+        f.optionalText(n, "", "config_hash"));
   }
 }

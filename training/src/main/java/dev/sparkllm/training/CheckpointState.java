@@ -2,6 +2,7 @@ package dev.sparkllm.training;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Json;
+import dev.sparkllm.core.JsonFields;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.training.model.GptConfig;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A checkpoint's {@code state.json}: everything besides the weights and optimizer moments that a
@@ -42,8 +42,8 @@ public record CheckpointState(
       "stateless: data order from (seed, epoch, shard); init and dropout reseeded from"
           + " (seed, step) before each step";
 
-  private static final Set<String> REQUIRED =
-      Set.of(
+  private static final List<String> FIELDS =
+      List.of(
           "step",
           "optimizer_steps",
           "data_position",
@@ -90,117 +90,79 @@ public record CheckpointState(
 
   /** Reads {@code CHECKPOINT/state.json}. */
   public static CheckpointState readFile(String checkpointDir) {
-    String path = Storage.join(checkpointDir, Checkpoints.STATE);
-    if (!Storage.exists(path)) {
-      throw new SparkLlmException(path + " is missing; is " + checkpointDir + " a checkpoint?");
-    }
-    try {
-      return parse(Json.MAPPER.readTree(Storage.readString(path)), path);
-    } catch (IOException e) {
-      throw new SparkLlmException(path + " is not valid JSON: " + e.getMessage());
-    }
+    JsonFields f = fields(Storage.join(checkpointDir, Checkpoints.STATE));
+    return parse(f.readObject(), f);
   }
 
   /**
    * @param file what to name in errors (the state.json path)
    */
   public static CheckpointState parse(JsonNode s, String file) {
+    JsonFields f = fields(file);
     if (s == null || !s.isObject()) {
-      throw new SparkLlmException(file + " is not a JSON object");
+      throw new SparkLlmException(file + " is not a JSON object; " + HINT);
     }
-    for (String key : REQUIRED) {
+    return parse(s, f);
+  }
+
+  private static final String HINT = "is it a checkpoint written by spark-llm train?";
+
+  private static JsonFields fields(String file) {
+    return new JsonFields(file, HINT);
+  }
+
+  private static CheckpointState parse(JsonNode s, JsonFields f) {
+    for (String key : FIELDS) {
       if (!s.has(key)) {
-        throw new SparkLlmException(file + " lacks the field '" + key + "'");
+        throw f.lacks("required", "", key);
       }
     }
     s.fieldNames()
         .forEachRemaining(
             key -> {
-              if (!REQUIRED.contains(key)) {
-                throw new SparkLlmException(
-                    file + " has the unknown field '" + key + "'; was it written by this tool?");
+              if (!FIELDS.contains(key)) {
+                throw f.invalid("", key, "is unknown");
               }
             });
-    JsonNode d = s.get("data_position");
+    JsonNode d = f.object(s, "", "data_position");
     TokenData.Position position =
         new TokenData.Position(
-            integer(d, "epoch", file, "data_position."),
-            integer(d, "shard", file, "data_position."),
-            integer(d, "row", file, "data_position."));
+            f.integer(d, "data_position", "epoch"),
+            f.integer(d, "data_position", "shard"),
+            f.integer(d, "data_position", "row"));
     GptConfig model;
     try {
-      model = Json.MAPPER.treeToValue(s.get("model"), GptConfig.class);
+      model = Json.MAPPER.treeToValue(f.object(s, "", "model"), GptConfig.class);
     } catch (IOException | IllegalArgumentException e) {
-      throw new SparkLlmException(file + ": the field 'model' is not a valid model config");
+      throw f.invalid("", "model", "is not a valid model config");
     }
     List<Double> train = new ArrayList<>();
-    for (JsonNode x : array(s, "train_losses", file)) {
-      train.add(number(x, "train_losses[]", file));
+    for (JsonNode x : f.array(s, "", "train_losses")) {
+      if (!x.isNumber()) {
+        throw f.lacks("list of numbers", "", "train_losses");
+      }
+      train.add(x.doubleValue());
     }
     List<double[]> val = new ArrayList<>();
-    for (JsonNode x : array(s, "val_losses", file)) {
-      if (!x.isArray() || x.size() != 2) {
-        throw new SparkLlmException(file + ": val_losses holds [step, loss] pairs, got " + x);
+    for (JsonNode x : f.array(s, "", "val_losses")) {
+      if (!x.isArray() || x.size() != 2 || !x.get(0).isNumber() || !x.get(1).isNumber()) {
+        throw f.lacks("list of [step, loss] pairs", "", "val_losses");
       }
-      val.add(
-          new double[] {
-            number(x.get(0), "val_losses[]", file), number(x.get(1), "val_losses[]", file)
-          });
+      val.add(new double[] {x.get(0).doubleValue(), x.get(1).doubleValue()});
     }
-    JsonNode best = s.get("best_val_loss");
     return new CheckpointState(
-        longValue(s, "step", file),
-        longValue(s, "optimizer_steps", file),
+        f.longValue(s, "", "step"),
+        f.longValue(s, "", "optimizer_steps"),
         position,
-        longValue(s, "seed", file),
-        text(s, "config_hash", file),
+        f.longValue(s, "", "seed"),
+        f.text(s, "", "config_hash"),
         model,
-        s.get("tokenizer_sha256").isNull() ? null : text(s, "tokenizer_sha256", file),
-        integer(s, "seq_len", file, ""),
-        number(s.get("loss_scale"), "loss_scale", file),
-        best.isNull() ? null : number(best, "best_val_loss", file),
-        integer(s, "evals_without_improvement", file, ""),
+        f.optionalText(s, "", "tokenizer_sha256"),
+        f.integer(s, "", "seq_len"),
+        f.number(s, "", "loss_scale"),
+        f.optionalNumber(s, "", "best_val_loss"),
+        f.integer(s, "", "evals_without_improvement"),
         train,
         val);
-  }
-
-  private static long longValue(JsonNode s, String key, String file) {
-    JsonNode v = s.get(key);
-    if (v == null || !v.canConvertToLong() || !v.isIntegralNumber()) {
-      throw new SparkLlmException(file + ": the field '" + key + "' must be an integer, got " + v);
-    }
-    return v.longValue();
-  }
-
-  private static int integer(JsonNode s, String key, String file, String prefix) {
-    JsonNode v = s == null ? null : s.get(key);
-    if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
-      throw new SparkLlmException(
-          file + ": the field '" + prefix + key + "' must be an integer, got " + v);
-    }
-    return v.intValue();
-  }
-
-  private static double number(JsonNode v, String key, String file) {
-    if (v == null || !v.isNumber()) {
-      throw new SparkLlmException(file + ": the field '" + key + "' must be a number, got " + v);
-    }
-    return v.doubleValue();
-  }
-
-  private static String text(JsonNode s, String key, String file) {
-    JsonNode v = s.get(key);
-    if (v == null || !v.isTextual()) {
-      throw new SparkLlmException(file + ": the field '" + key + "' must be a string, got " + v);
-    }
-    return v.asText();
-  }
-
-  private static JsonNode array(JsonNode s, String key, String file) {
-    JsonNode v = s.get(key);
-    if (!v.isArray()) {
-      throw new SparkLlmException(file + ": the field '" + key + "' must be an array");
-    }
-    return v;
   }
 }

@@ -83,34 +83,34 @@ class CheckpointStateTest {
     assertThatThrownBy(() -> CheckpointState.parse(missing, FILE))
         .isInstanceOf(SparkLlmException.class)
         .hasMessageContaining(FILE)
-        .hasMessageContaining("'data_position'");
+        .hasMessageContaining("lacks the required field 'data_position'");
 
     ObjectNode unknown = json(sample(null));
     unknown.put("learning_rate_now", 0.1);
     assertThatThrownBy(() -> CheckpointState.parse(unknown, FILE))
         .hasMessageContaining(FILE)
-        .hasMessageContaining("unknown field 'learning_rate_now'");
+        .hasMessageContaining("field 'learning_rate_now' is unknown");
 
     ObjectNode badStep = json(sample(null));
     badStep.put("step", "ten");
     assertThatThrownBy(() -> CheckpointState.parse(badStep, FILE))
-        .hasMessageContaining("'step' must be an integer");
+        .hasMessageContaining("lacks the integer field 'step'");
 
     ObjectNode badRow = json(sample(null));
     ((ObjectNode) badRow.get("data_position")).put("row", 1.5);
     assertThatThrownBy(() -> CheckpointState.parse(badRow, FILE))
-        .hasMessageContaining("'data_position.row' must be an integer");
+        .hasMessageContaining("lacks the integer field 'data_position.row'");
 
     ObjectNode badModel = json(sample(null));
     badModel.put("model", "tiny");
     assertThatThrownBy(() -> CheckpointState.parse(badModel, FILE))
-        .hasMessageContaining("'model' is not a valid model config");
+        .hasMessageContaining("lacks the object field 'model'");
   }
 
   @Test
   void readsTheFileOfACheckpointDirectory(@TempDir Path dir) throws Exception {
     assertThatThrownBy(() -> CheckpointState.readFile(dir.toString()))
-        .hasMessageContaining("state.json is missing");
+        .hasMessageContaining("state.json is missing; is it a checkpoint");
     Files.write(dir.resolve("state.json"), sample(2.0).toJsonBytes());
     assertThat(CheckpointState.readFile(dir.toString()).bestValLoss()).isEqualTo(2.0);
     Files.writeString(dir.resolve("state.json"), "{not json");
