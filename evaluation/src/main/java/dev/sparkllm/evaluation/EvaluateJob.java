@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
+import dev.sparkllm.core.OutputDir;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.evaluation.metrics.Bleu;
@@ -71,6 +72,24 @@ public final class EvaluateJob {
       String output,
       List<String> taskFiles,
       boolean overwrite) {
+    List<String> inputs = new ArrayList<>(List.of(checkpoint, data));
+    if (taskFiles != null) {
+      inputs.addAll(taskFiles);
+    }
+    try (OutputDir out = OutputDir.open("evaluate", output, overwrite, inputs)) {
+      EvaluateResult r = write(spark, config, checkpoint, data, out.path(), taskFiles);
+      out.commit();
+      return r;
+    }
+  }
+
+  private static EvaluateResult write(
+      SparkSession spark,
+      Config config,
+      String checkpoint,
+      String data,
+      String output,
+      List<String> taskFiles) {
     Config ec = config.section("evaluate");
     String ckpt = resolveCheckpoint(checkpoint);
     TokenData.Manifest manifest = TokenData.readManifest(data);
@@ -100,7 +119,6 @@ public final class EvaluateJob {
       throw new SparkLlmException(
           tokenizer + " is missing; task prompts need the tokenizer the data was made with");
     }
-    Storage.prepareOutputDir(output, overwrite);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int partitions =
         ec.getInt("partitions") > 0 ? ec.getInt("partitions") : jsc.defaultParallelism();

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Hashing;
 import dev.sparkllm.core.Json;
+import dev.sparkllm.core.OutputDir;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.preprocessing.tokenizer.DocsInput;
@@ -97,6 +98,22 @@ public final class TokenizeJob {
       String tokenizerPath,
       String output,
       boolean overwrite) {
+    try (OutputDir out =
+        OutputDir.open("tokenize", output, overwrite, List.of(input, tokenizerPath))) {
+      Result r = write(spark, config, input, tokenizerPath, out.path(), output);
+      out.commit();
+      return r;
+    }
+  }
+
+  /** Writes under {@code output}; the result names files as they will be under {@code shown}. */
+  private static Result write(
+      SparkSession spark,
+      Config config,
+      String input,
+      String tokenizerPath,
+      String output,
+      String shown) {
     long start = System.nanoTime();
     TokenizeSettings s = TokenizeSettings.from(config.section("tokenize"));
     String tokJson = Storage.readString(TokenEncoder.resolve(tokenizerPath));
@@ -110,8 +127,6 @@ public final class TokenizeJob {
           "padded".equals(s.mode()) ? enc.requireSpecial(s.padToken(), "tokenize.pad_token") : -1;
       vocabSize = enc.vocabSize();
     }
-    Storage.prepareOutputDir(output, overwrite);
-
     boolean packed = "packed".equals(s.mode());
     Input in = packed ? docsInput(spark, input) : examplesInput(spark, input, s);
     Broadcast<String> tok =
@@ -186,8 +201,8 @@ public final class TokenizeJob {
             results,
             missing,
             totalMs,
-            Storage.join(output, "manifest.json"));
-    Json.writeFile(r.manifestPath(), manifest(r, s, config, vocabSize));
+            Storage.join(shown, "manifest.json"));
+    Json.writeFile(Storage.join(output, "manifest.json"), manifest(r, s, config, vocabSize));
     return r;
   }
 
