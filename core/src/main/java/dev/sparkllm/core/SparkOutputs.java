@@ -11,8 +11,12 @@ import org.apache.spark.sql.SparkSession;
 public final class SparkOutputs {
   private SparkOutputs() {}
 
+  /**
+   * Called by {@link OutputDir} for every job output, so no job can forget it; a no-op without a
+   * session or for other schemes.
+   */
   public static void configureFor(SparkSession spark, String output) {
-    if (!output.startsWith("s3a://")) {
+    if (spark == null || !output.startsWith("s3a://")) {
       return;
     }
     Configuration hc = spark.sparkContext().hadoopConfiguration();

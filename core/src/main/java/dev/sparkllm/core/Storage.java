@@ -12,8 +12,10 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import scala.Option;
@@ -124,9 +126,14 @@ public final class Storage {
     }
   }
 
+  /** Test hook: runs after the new content is complete and before it replaces the old. */
+  static volatile Runnable beforeReplace = () -> {};
+
   /**
-   * Writes a small file so that readers see either the old or the whole new content: temp file then
-   * rename on filesystems, a single PUT (which S3 makes atomic) on object stores.
+   * Writes a small file so that readers see either the old or the whole new content, and a crash at
+   * any point leaves one of the two in place: a uniquely named temporary file, then a rename that
+   * replaces the target in one step (POSIX rename locally, HDFS rename with OVERWRITE); on object
+   * stores a single PUT, which S3 makes atomic.
    */
   public static void writeAtomically(String p, byte[] content) {
     Path target = path(p);
@@ -138,17 +145,25 @@ public final class Storage {
         }
         return;
       }
-      Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + System.nanoTime());
-      try (FSDataOutputStream out = fs.create(tmp, true)) {
-        out.write(content);
-        out.hsync();
+      Path qualified = fs.makeQualified(target);
+      if ("file".equals(qualified.toUri().getScheme())) {
+        LocalFiles.replace(java.nio.file.Paths.get(qualified.toUri()), content, beforeReplace);
+        return;
       }
-      if (fs.exists(target) && !fs.delete(target, false)) {
-        throw new IOException("cannot replace " + target);
-      }
-      if (!fs.rename(tmp, target)) {
+      Path tmp =
+          new Path(
+              qualified.getParent(),
+              "." + qualified.getName() + ".tmp-" + java.util.UUID.randomUUID());
+      try {
+        try (FSDataOutputStream out = fs.create(tmp, false)) {
+          out.write(content);
+          out.hsync();
+        }
+        beforeReplace.run();
+        FileContext.getFileContext(qualified.toUri(), hadoopConf())
+            .rename(tmp, qualified, Options.Rename.OVERWRITE);
+      } finally {
         fs.delete(tmp, false);
-        throw new IOException("rename of temp file to " + target + " failed");
       }
     } catch (AccessDeniedException e) {
       throw new SparkLlmException(
@@ -171,6 +186,16 @@ public final class Storage {
     }
   }
 
+  /** Deletes one file if it exists. */
+  public static void delete(String p) {
+    Path path = path(p);
+    try {
+      fs(path).delete(path, false);
+    } catch (IOException e) {
+      throw io("delete", p, e);
+    }
+  }
+
   /** Child path with exactly one separator, for both local paths and URIs. */
   public static String join(String base, String... children) {
     StringBuilder sb = new StringBuilder(base);
@@ -184,56 +209,13 @@ public final class Storage {
   }
 
   /**
-   * Makes sure an output directory can be used: refuses a non-empty one unless {@code overwrite}
-   * (then deletes it), and checks that it is writable by creating it.
+   * Makes sure an output directory can be used in place: refuses a non-empty one unless {@code
+   * overwrite}, and then only when spark-llm wrote it ({@link OutputDir#MARKER}), which it then
+   * deletes; creates and marks it. Jobs use {@link OutputDir#open}, which also refuses overlap with
+   * inputs, locks, and replaces the old output only once the new one is complete.
    */
   public static void prepareOutputDir(String dir, boolean overwrite) {
-    Path path = path(dir);
-    FileSystem fs = fs(path);
-    try {
-      if (fs.exists(path)) {
-        FileStatus st = fs.getFileStatus(path);
-        if (!st.isDirectory()) {
-          throw new SparkLlmException("output " + dir + " is a file; give a directory path");
-        }
-        FileStatus[] children = fs.listStatus(path);
-        if (children.length > 0) {
-          if (!overwrite) {
-            throw new SparkLlmException(
-                "output directory "
-                    + dir
-                    + " is not empty; pass --overwrite to replace it or choose another --output");
-          }
-          if (!fs.delete(path, true)) {
-            throw new SparkLlmException("cannot delete " + dir + " for --overwrite");
-          }
-        }
-      }
-      if (!fs.mkdirs(path)) {
-        throw new SparkLlmException("cannot create output directory " + dir);
-      }
-      Path probe = new Path(path, "._write_probe");
-      try (FSDataOutputStream out = fs.create(probe, true)) {
-        out.write(0);
-      }
-      fs.delete(probe, false);
-    } catch (AccessDeniedException e) {
-      throw new SparkLlmException(
-          "output directory "
-              + dir
-              + " is not writable (permission denied); choose another --output");
-    } catch (IOException e) {
-      String msg = String.valueOf(e.getMessage());
-      if (msg.contains("Permission denied") || msg.contains("Mkdirs failed")) {
-        throw new SparkLlmException(
-            "output directory "
-                + dir
-                + " is not writable ("
-                + firstLine(msg)
-                + "); choose another --output");
-      }
-      throw io("prepare output directory", dir, e);
-    }
+    OutputDir.prepareInPlace(dir, overwrite);
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.sparkllm.evaluation;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
+import dev.sparkllm.core.OutputDir;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.core.TokenManifest;
@@ -63,6 +64,24 @@ public final class EvaluateJob {
       String output,
       List<String> taskFiles,
       boolean overwrite) {
+    List<String> inputs = new ArrayList<>(List.of(checkpoint, data));
+    if (taskFiles != null) {
+      inputs.addAll(taskFiles);
+    }
+    try (OutputDir out = OutputDir.open("evaluate", output, overwrite, inputs)) {
+      EvaluateResult r = write(spark, config, checkpoint, data, out.path(), taskFiles);
+      out.commit();
+      return r;
+    }
+  }
+
+  private static EvaluateResult write(
+      SparkSession spark,
+      Config config,
+      String checkpoint,
+      String data,
+      String output,
+      List<String> taskFiles) {
     Config ec = config.section("evaluate");
     String ckpt = resolveCheckpoint(checkpoint);
     TokenManifest manifest = TokenManifest.read(data);
@@ -72,7 +91,6 @@ public final class EvaluateJob {
     checkVocabulary(modelConfig, manifest, ckpt, data);
     List<TaskFile.Parsed> tasks = readTasks(taskFiles);
     String tokenizer = tokenizerFor(tasks, data);
-    Storage.prepareOutputDir(output, overwrite);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int partitions =
         ec.getInt("partitions") > 0 ? ec.getInt("partitions") : jsc.defaultParallelism();

@@ -39,7 +39,9 @@ final class EvaluateCommand implements Callable<Integer> {
               + " {prompt, choices, answer} for classification.")
   List<String> tasks = new ArrayList<>();
 
-  @Option(names = "--overwrite", description = "Replace a non-empty output directory.")
+  @Option(
+      names = "--overwrite",
+      description = "Replace an output directory spark-llm wrote, once this job succeeds.")
   boolean overwrite;
 
   @Mixin JobOptions job;

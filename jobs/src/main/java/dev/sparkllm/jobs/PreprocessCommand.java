@@ -31,7 +31,9 @@ final class PreprocessCommand implements Callable<Integer> {
       description = "Output directory.")
   String output;
 
-  @Option(names = "--overwrite", description = "Replace a non-empty output directory.")
+  @Option(
+      names = "--overwrite",
+      description = "Replace an output directory spark-llm wrote, once this job succeeds.")
   boolean overwrite;
 
   @Mixin JobOptions job;

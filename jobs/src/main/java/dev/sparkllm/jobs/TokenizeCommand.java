@@ -38,7 +38,9 @@ final class TokenizeCommand implements Callable<Integer> {
   @Option(names = "--mode", description = "packed or padded (tokenize.mode).")
   String mode;
 
-  @Option(names = "--overwrite", description = "Replace a non-empty output directory.")
+  @Option(
+      names = "--overwrite",
+      description = "Replace an output directory spark-llm wrote, once this job succeeds.")
   boolean overwrite;
 
   @Mixin JobOptions job;

@@ -34,7 +34,9 @@ final class TrainTokenizerCommand implements Callable<Integer> {
   @Option(names = "--min-frequency", description = "tokenizer.min_frequency.")
   Integer minFrequency;
 
-  @Option(names = "--overwrite", description = "Replace a non-empty output directory.")
+  @Option(
+      names = "--overwrite",
+      description = "Replace an output directory spark-llm wrote, once this job succeeds.")
   boolean overwrite;
 
   @Mixin JobOptions job;

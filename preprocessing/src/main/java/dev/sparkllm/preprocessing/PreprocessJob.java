@@ -7,8 +7,8 @@ import static org.apache.spark.sql.functions.substring;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.HadoopConf;
+import dev.sparkllm.core.OutputDir;
 import dev.sparkllm.core.SparkLlmException;
-import dev.sparkllm.core.SparkOutputs;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.preprocessing.readers.FileDocumentReader;
 import dev.sparkllm.preprocessing.readers.InputFile;
@@ -50,13 +50,20 @@ public final class PreprocessJob {
 
   public static Result run(
       SparkSession spark, Config config, List<String> inputs, String output, boolean overwrite) {
+    try (OutputDir out = OutputDir.open("preprocess", output, overwrite, inputs)) {
+      Result r = write(spark, config, inputs, out.path());
+      out.commit();
+      return r;
+    }
+  }
+
+  private static Result write(
+      SparkSession spark, Config config, List<String> inputs, String output) {
     long t0 = System.nanoTime();
     Config pre = config.section("preprocess");
     List<DocumentStep> steps = StepRegistry.fromConfig(pre);
     FileDocumentReader reader = new FileDocumentReader(pre.section("reader"));
     List<InputFile> files = listInputs(inputs, pre.getString("reader.format"));
-    Storage.prepareOutputDir(output, overwrite);
-    SparkOutputs.configureFor(spark, output);
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<HadoopConf> conf = jsc.broadcast(HadoopConf.of(Storage.hadoopConf()));

@@ -1,7 +1,10 @@
 package dev.sparkllm.training;
 
 import dev.sparkllm.core.Config;
+import dev.sparkllm.core.OutputDir;
 import dev.sparkllm.training.distributed.DistributedOptions;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
 /** {@code bin/spark-llm train}: one replica on the driver, or N replicas in a barrier stage. */
@@ -16,8 +19,17 @@ public final class Training {
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume) {
     int replicas = DistributedOptions.fromConfig(config.section("training.distributed")).replicas();
-    return replicas != 0
-        ? DistributedTrainJob.run(spark, config, data, output, resume, replicas)
-        : TrainJob.run(spark, config, data, output, resume);
+    List<String> inputs = new ArrayList<>(List.of(data));
+    String initFrom = config.getString("training.init_from");
+    if (initFrom != null) {
+      inputs.add(initFrom);
+    }
+    // The run directory is written in place (checkpoints accumulate), but never inside an input
+    // and never by two jobs at once.
+    try (OutputDir out = OutputDir.inPlace("train", output, inputs)) {
+      return replicas != 0
+          ? DistributedTrainJob.run(spark, config, data, output, resume, replicas)
+          : TrainJob.run(spark, config, data, output, resume);
+    }
   }
 }

@@ -193,6 +193,31 @@ class TrainJobTest {
   }
 
   @Test
+  void runDirectoryIsLockedAndNeverInsideTheData(@TempDir Path tmp) throws Exception {
+    Path lock = tmp.resolve(".run.lock");
+    // What a train job running on this host leaves next to its run directory.
+    Files.writeString(
+        lock,
+        "{\"job\":\"train\",\"pid\":"
+            + ProcessHandle.current().pid()
+            + ",\"host\":\""
+            + java.net.InetAddress.getLocalHost().getHostName()
+            + "\",\"since\":\"now\",\"token\":\"other\"}");
+    String run = tmp.resolve("run").toString();
+    assertThatThrownBy(() -> Training.run(spark, config("training.max_steps=1"), data, run, false))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageContaining("in use by train")
+        .hasMessageContaining(lock.toString());
+    assertThat(Path.of(run, "checkpoints")).doesNotExist();
+
+    String inside = Path.of(data, "run").toString();
+    assertThatThrownBy(
+            () -> Training.run(spark, config("training.max_steps=1"), data, inside, false))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageContaining("lies in the input");
+  }
+
+  @Test
   void badInputsFailWithClearMessages(@TempDir Path tmp) {
     String out = tmp.resolve("run").toString();
     assertThatThrownBy(

@@ -3,13 +3,13 @@ package dev.sparkllm.jobs.pipeline;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Hashing;
 import dev.sparkllm.core.Json;
+import dev.sparkllm.core.OutputLock;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.evaluation.EvaluateJob;
 import dev.sparkllm.preprocessing.PreprocessJob;
 import dev.sparkllm.preprocessing.tokenize.TokenizeJob;
 import dev.sparkllm.preprocessing.tokenizer.TrainTokenizerJob;
-import dev.sparkllm.training.Checkpoints;
 import dev.sparkllm.training.TrainResult;
 import dev.sparkllm.training.Training;
 import java.util.ArrayList;
@@ -25,8 +25,10 @@ import org.slf4j.LoggerFactory;
  * own subdirectory and, when it finishes, a {@code _STAGE_COMPLETE.json} marker with a hash of the
  * settings it depends on (its config sections, its inputs, and the hash of the stage before it). A
  * rerun skips a stage whose marker matches, so a pipeline that failed half-way resumes where it
- * stopped; a changed setting reruns that stage and everything after it. An unfinished training run
- * resumes from its latest checkpoint.
+ * stopped; a changed setting reruns that stage and everything after it. A training run continues
+ * from its latest checkpoint when it is unfinished or only {@code training.max_steps} grew (see
+ * {@link PreviousRun}); otherwise it is renamed to {@code run.prev-TIMESTAMP}, never deleted. A
+ * lock keeps a second pipeline off the same output.
  */
 public final class PipelineRunner {
   private static final Logger LOG = LoggerFactory.getLogger(PipelineRunner.class);
@@ -82,6 +84,19 @@ public final class PipelineRunner {
       throw new SparkLlmException(
           "no pipeline input: pass --input PATH or set pipeline.input in the config");
     }
+    // One pipeline per output: stage locks alone would let a second one skip or interleave stages.
+    try (OutputLock lock = OutputLock.acquire(output, "pipeline")) {
+      return runStages(spark, cfg, inputs, output, from, stages);
+    }
+  }
+
+  private static Result runStages(
+      SparkSession spark,
+      Config cfg,
+      List<String> inputs,
+      String output,
+      String from,
+      List<String> stages) {
     Map<String, String> status = new LinkedHashMap<>();
     Map<String, Object> summary = new LinkedHashMap<>();
     String upstream = "";
@@ -145,13 +160,14 @@ public final class PipelineRunner {
       }
       case "train" -> {
         String run = dir(output, "train");
-        // An unfinished run (no marker, but checkpoints) continues; anything else starts clean.
-        boolean resume =
-            Checkpoints.latest(run) != null
-                && !Storage.exists(Storage.join(run, MARKER))
-                && sameTrainSettings(cfg, run);
-        if (!resume) {
-          Storage.prepareOutputDir(run, true);
+        boolean resume = PreviousRun.resumable(cfg, run, MARKER, status.get("tokenize"));
+        if (resume) {
+          // The resumed run finishes with a new marker; until then it is unfinished.
+          Storage.delete(Storage.join(run, MARKER));
+        } else if (Storage.exists(run)) {
+          String prev = PreviousRun.moveAside(run);
+          LOG.info("pipeline: kept the previous training run as {}", prev);
+          s.put("previous_run", prev);
         }
         TrainResult r = Training.run(spark, cfg, tokens, run, resume);
         s.put("steps", r.finalStep());
@@ -185,17 +201,6 @@ public final class PipelineRunner {
     return s;
   }
 
-  /** Resuming is only right when the run was started with the same model and training settings. */
-  private static boolean sameTrainSettings(Config cfg, String run) {
-    String saved = Storage.join(run, "config.yaml");
-    if (!Storage.exists(saved)) {
-      return false;
-    }
-    Config old = Config.fromYaml(Storage.readString(saved));
-    return sectionHash(old, "model").equals(sectionHash(cfg, "model"))
-        && sectionHash(old, "training").equals(sectionHash(cfg, "training"));
-  }
-
   static String stageHash(Config cfg, String stage, List<String> inputs, String upstream) {
     StringBuilder sb = new StringBuilder(upstream).append('|').append(stage);
     switch (stage) {
@@ -210,7 +215,7 @@ public final class PipelineRunner {
     return Hashing.sha256Hex(sb.toString());
   }
 
-  private static String sectionHash(Config cfg, String section) {
+  static String sectionHash(Config cfg, String section) {
     return Hashing.sha256Hex(cfg.section(section).tree().toString());
   }
 

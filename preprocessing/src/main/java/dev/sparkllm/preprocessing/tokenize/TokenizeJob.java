@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Hashing;
+import dev.sparkllm.core.OutputDir;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.core.TokenManifest;
@@ -98,6 +99,22 @@ public final class TokenizeJob {
       String tokenizerPath,
       String output,
       boolean overwrite) {
+    try (OutputDir out =
+        OutputDir.open("tokenize", output, overwrite, List.of(input, tokenizerPath))) {
+      Result r = write(spark, config, input, tokenizerPath, out.path(), output);
+      out.commit();
+      return r;
+    }
+  }
+
+  /** Writes under {@code output}; the result names files as they will be under {@code shown}. */
+  private static Result write(
+      SparkSession spark,
+      Config config,
+      String input,
+      String tokenizerPath,
+      String output,
+      String shown) {
     long start = System.nanoTime();
     TokenizeSettings s = TokenizeSettings.from(config.section("tokenize"));
     String tokJson = Storage.readString(TokenEncoder.resolve(tokenizerPath));
@@ -113,8 +130,6 @@ public final class TokenizeJob {
               : -1;
       vocabSize = enc.vocabSize();
     }
-    Storage.prepareOutputDir(output, overwrite);
-
     boolean packed = s.mode() == TokenizeMode.PACKED;
     Input in = packed ? docsInput(spark, input) : examplesInput(spark, input, s);
     Broadcast<String> tok =
@@ -189,7 +204,7 @@ public final class TokenizeJob {
             results,
             missing,
             totalMs,
-            Storage.join(output, TokenManifest.FILE));
+            Storage.join(shown, TokenManifest.FILE));
     manifest(r, s, config, vocabSize).write(output);
     return r;
   }

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Hashing;
 import dev.sparkllm.core.Json;
+import dev.sparkllm.core.OutputDir;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import java.nio.charset.StandardCharsets;
@@ -59,9 +60,18 @@ public final class TrainTokenizerJob {
 
   public static Result run(
       SparkSession spark, Config config, String input, String output, boolean overwrite) {
+    try (OutputDir out = OutputDir.open("train-tokenizer", output, overwrite, List.of(input))) {
+      Result r = write(spark, config, input, out.path(), output);
+      out.commit();
+      return r;
+    }
+  }
+
+  /** Writes under {@code output}; the result names files as they will be under {@code shown}. */
+  private static Result write(
+      SparkSession spark, Config config, String input, String output, String shown) {
     long start = System.nanoTime();
     TokenizerSettings s = TokenizerSettings.from(config.section("tokenizer"));
-    Storage.prepareOutputDir(output, overwrite);
     Dataset<Row> docs = DocsInput.read(spark, input, "text", "split");
 
     JavaRDD<String> texts =
@@ -126,7 +136,7 @@ public final class TrainTokenizerJob {
             trained.trainingMs(),
             evalMs,
             totalMs,
-            tokenizerPath,
+            Storage.join(shown, "tokenizer.json"),
             Hashing.sha256Hex(trained.json().getBytes(StandardCharsets.UTF_8)));
     Json.writeFile(Storage.join(output, "stats.json"), stats(r, s));
     Storage.writeString(Storage.join(output, "config.yaml"), config.toMaskedYaml());

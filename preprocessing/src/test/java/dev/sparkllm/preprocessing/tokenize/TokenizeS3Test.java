@@ -56,6 +56,15 @@ class TokenizeS3Test {
     assertThat(Storage.exists(tok + "/tokenizer.json")).isTrue();
 
     String out = "s3a://bucket/tokens-out";
+    // Spark 4 selects the magic committer at startup only when spark-hadoop-cloud is loadable and
+    // nothing overrides it; without that, the job's output must still get it.
+    spark.conf().unset("spark.sql.sources.commitProtocolClass");
+    spark.conf().unset("spark.sql.parquet.output.committer.class");
+    spark.sparkContext().hadoopConfiguration().unset("fs.s3a.committer.name");
+    spark
+        .sparkContext()
+        .hadoopConfiguration()
+        .unset("mapreduce.outputcommitter.factory.scheme.s3a");
     TokenizeJob.Result r =
         TokenizeJob.run(
             spark,
