@@ -7,9 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -53,7 +51,7 @@ final class TextDocuments implements Iterator<RawDoc> {
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT);
   private final long paragraphCap;
-  private Counting in;
+  private CountingInputStream in;
   private final Deque<RawDoc> ready = new ArrayDeque<>();
   private boolean done;
   private long ordinal;
@@ -96,7 +94,7 @@ final class TextDocuments implements Iterator<RawDoc> {
   private void step() {
     try {
       if (in == null) {
-        in = new Counting(FileDocumentReader.open(file, conf));
+        in = new CountingInputStream(FileDocumentReader.open(file, conf));
       }
       if (file.format == InputFile.Format.TEXT && settings.textMode.equals("document")) {
         readDocument();
@@ -389,39 +387,5 @@ final class TextDocuments implements Iterator<RawDoc> {
 
   private static boolean hasBom(byte[] b, int len) {
     return len >= 3 && (b[0] & 0xff) == 0xEF && (b[1] & 0xff) == 0xBB && (b[2] & 0xff) == 0xBF;
-  }
-
-  /** Counts the decompressed bytes handed to the reader. */
-  private static final class Counting extends FilterInputStream {
-    long count;
-
-    Counting(InputStream in) {
-      super(in);
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        count++;
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        count += n;
-      }
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      long s = super.skip(n);
-      count += s;
-      return s;
-    }
   }
 }
