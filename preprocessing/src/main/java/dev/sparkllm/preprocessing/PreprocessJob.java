@@ -3,7 +3,6 @@ package dev.sparkllm.preprocessing;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.substring;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.HadoopConf;
@@ -15,6 +14,7 @@ import dev.sparkllm.preprocessing.readers.InputFile;
 import dev.sparkllm.preprocessing.readers.RawDoc;
 import dev.sparkllm.preprocessing.steps.DocumentStep;
 import dev.sparkllm.preprocessing.steps.StepRegistry;
+import dev.sparkllm.preprocessing.steps.pii.PiiRedactor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -77,7 +77,7 @@ public final class PreprocessJob {
             Math.min(
                 files.size(),
                 spark.sparkContext().defaultParallelism() * pre.getInt("partitions_per_core")));
-    StepRunner runner = new StepRunner(steps, nanos);
+    StepRunner runner = new StepRunner(steps, nanos, reader.maxDocChars());
     JavaRDD<RawDoc> raw =
         jsc.parallelize(files, slices).flatMap(f -> reader.read(f, conf.value().get()));
     JavaRDD<Row> rows = raw.mapPartitions(runner::run);
@@ -94,7 +94,8 @@ public final class PreprocessJob {
     rejectedParts.add(
         processed
             .filter(col("step").isNotNull())
-            .select(col("id"), col("source"), col("step"), col("reason"), col("text"))
+            .select(
+                col("id"), col("source"), col("step"), col("reason"), col("text"), col("detail"))
             .withColumn("duplicate_of", lit(null).cast("string")));
 
     List<PreprocessStats.Step> stepStats = perDocumentStats(processed, steps, nanos, input);
@@ -103,13 +104,15 @@ public final class PreprocessJob {
     rejectedParts.addAll(after.rejected());
     Dataset<Row> rejected = rejectedParts.get(0);
     for (int i = 1; i < rejectedParts.size(); i++) {
-      rejected = rejected.unionByName(rejectedParts.get(i));
+      rejected = rejected.unionByName(rejectedParts.get(i), true);
     }
     int prefix = pre.getInt("rejected_prefix_chars");
+    PiiRedactor pii = RejectedText.redactorOf(steps);
     rejected =
         rejected
-            .withColumn("text_prefix", substring(col("text"), 1, prefix))
-            .select("id", "source", "step", "reason", "text_prefix", "duplicate_of");
+            .withColumn("text_prefix", RejectedText.prefix(col("text"), prefix, pii))
+            .withColumn("detail", RejectedText.redacted(col("detail"), pii))
+            .select("id", "source", "step", "reason", "text_prefix", "duplicate_of", "detail");
 
     String docsDir = Storage.join(output, "docs");
     String rejectedDir = Storage.join(output, "rejected");

@@ -1,5 +1,6 @@
 package dev.sparkllm.preprocessing;
 
+import dev.sparkllm.preprocessing.readers.FileDocumentReader;
 import dev.sparkllm.preprocessing.readers.RawDoc;
 import dev.sparkllm.preprocessing.steps.DocumentStep;
 import java.io.Serializable;
@@ -37,16 +38,30 @@ public final class StepRunner implements Serializable {
               false)
           .add("changed_by", DataTypes.createArrayType(DataTypes.StringType), false)
           .add("step", DataTypes.StringType, true)
-          .add("reason", DataTypes.StringType, true);
+          .add("reason", DataTypes.StringType, true)
+          .add("detail", DataTypes.StringType, true);
 
   public static final String READ_STEP = "read";
 
+  /** The reason of a document on which a step threw: the step's bug must not fail the job. */
+  public static final String STEP_ERROR = "step_error";
+
+  private static final int MAX_DETAIL_CHARS = 300;
+
   private final List<DocumentStep> steps;
   private final Map<String, LongAccumulator> nanos;
+  private final long maxDocChars;
 
-  public StepRunner(List<DocumentStep> steps, Map<String, LongAccumulator> nanos) {
+  /**
+   * @param maxDocChars documents a step grows past this (entity decoding, NFKC can turn one
+   *     character into 18) are rejected as too_long, so later steps never see more than the readers
+   *     let through
+   */
+  public StepRunner(
+      List<DocumentStep> steps, Map<String, LongAccumulator> nanos, long maxDocChars) {
     this.steps = steps;
     this.nanos = nanos;
+    this.maxDocChars = maxDocChars;
   }
 
   public Iterator<Row> run(Iterator<RawDoc> docs) {
@@ -83,7 +98,8 @@ public final class StepRunner implements Serializable {
   Row process(RawDoc raw, long[] spent) {
     if (raw.error != null) {
       String t = raw.text == null ? "" : raw.text;
-      return row(raw.id, raw.source, t, null, null, List.of(), READ_STEP, raw.error, null);
+      return row(
+          raw.id, raw.source, t, null, null, List.of(), READ_STEP, raw.error, raw.detail, null);
     }
     Document doc = new Document(raw.id, raw.source, raw.text);
     List<String> changed = new ArrayList<>(2);
@@ -91,10 +107,28 @@ public final class StepRunner implements Serializable {
       DocumentStep step = steps.get(i);
       String before = doc.text;
       long t0 = System.nanoTime();
-      String reason = step.apply(doc);
+      String reason;
+      String detail = null;
+      try {
+        reason = step.apply(doc);
+      } catch (RuntimeException | StackOverflowError e) {
+        // One document a step cannot handle is that document's problem, not the task's: Spark
+        // would retry the task four times and then fail the job over it.
+        reason = STEP_ERROR;
+        detail = oneLine(e);
+        doc.text = before;
+      }
       spent[i] += System.nanoTime() - t0;
       if (doc.text != before && !before.equals(doc.text)) {
         changed.add(step.name());
+      }
+      if (reason == null && doc.text != null && doc.text.length() > maxDocChars) {
+        reason = FileDocumentReader.TOO_LONG;
+        detail =
+            doc.text.length()
+                + " chars after this step, over "
+                + maxDocChars
+                + " (preprocess.reader.max_doc_chars)";
       }
       if (reason != null) {
         return row(
@@ -106,11 +140,19 @@ public final class StepRunner implements Serializable {
             changed,
             step.name(),
             reason,
+            detail,
             doc);
       }
     }
     return row(
-        doc.id, doc.source, doc.text, doc.lang, doc.langConfidence, changed, null, null, doc);
+        doc.id, doc.source, doc.text, doc.lang, doc.langConfidence, changed, null, null, null, doc);
+  }
+
+  /** The exception's class and message on one short line. */
+  static String oneLine(Throwable e) {
+    String msg = e.getMessage() == null ? "" : ": " + e.getMessage();
+    String s = (e.getClass().getSimpleName() + msg).replaceAll("\\s+", " ").trim();
+    return s.length() > MAX_DETAIL_CHARS ? s.substring(0, MAX_DETAIL_CHARS) + "..." : s;
   }
 
   private static Row row(
@@ -122,6 +164,7 @@ public final class StepRunner implements Serializable {
       List<String> changed,
       String step,
       String reason,
+      String detail,
       Document doc) {
     Map<String, Integer> red = doc == null ? Map.of() : doc.redactions;
     return RowFactory.create(
@@ -134,6 +177,7 @@ public final class StepRunner implements Serializable {
         CollectionConverters.asScala(red),
         CollectionConverters.asScala(changed).toSeq(),
         step,
-        reason);
+        reason,
+        detail);
   }
 }

@@ -74,7 +74,8 @@ class PreprocessJobTest extends SparkTestBase {
                   + para.replace("\n\n", "</p><p>")
                   + "</p><p>Write to jane.doe@example.com or call +1 202-555-0173 &amp; ask.</p>"
                   + "</body></html>"));
-      w.write(line("short", "Too short to keep."));
+      // Rejected long before the PII step: its rejected row must not keep the address or number.
+      w.write(line("short", "Too short to keep. Mail bob.smith@example.org, +1 202-555-0199."));
       w.write(
           line(
               "german",
@@ -112,6 +113,10 @@ class PreprocessJobTest extends SparkTestBase {
     assertThat(reasons.containsKey("near-dup") && reasons.containsKey(d1Id)).isFalse();
     assertThat(reasons.values()).filteredOn("near_duplicate"::equals).hasSize(1);
     assertThat(reasons).containsEntry("short", "gopher_short_doc");
+    Row shortRow =
+        spark.read().parquet(out + "/rejected").filter("id = 'short'").collectAsList().get(0);
+    assertThat((String) shortRow.getAs("text_prefix"))
+        .isEqualTo("Too short to keep. Mail <EMAIL>, <PHONE>.");
     assertThat(steps).containsKey("german");
     assertThat(steps.get("german")).isIn("gopher_quality", "language");
     Map<String, String> kept = new HashMap<>();

@@ -182,20 +182,63 @@ class PreprocessReadTest extends SparkTestBase {
   }
 
   @Test
-  void hugeSingleLineDocumentIsRead() throws Exception {
+  void hugeSingleLineDocumentIsReadWhenTheCapsAllowIt() throws Exception {
     Path in = tmp.resolve("big.txt");
     String line = "word ".repeat(10_000_000); // 50 MB on one line
     Files.writeString(in, line + "\n");
     PreprocessJob.Result r =
         PreprocessJob.run(
             spark,
-            cfg("preprocess.reader.text_mode=line"),
+            cfg(
+                "preprocess.reader.text_mode=line",
+                "preprocess.reader.max_doc_chars=60000000",
+                "preprocess.reader.max_line_bytes=67108864"),
             List.of(in.toString()),
             tmp.resolve("out").toString(),
             false);
     assertThat(r.kept()).isEqualTo(1);
     Row doc = spark.read().parquet(tmp.resolve("out/docs").toString()).select("n_chars").first();
     assertThat(doc.getInt(0)).isEqualTo(line.length());
+  }
+
+  @Test
+  void gzipBombAndOverlongJsonlLineAreRejectedAsTooLong() throws Exception {
+    Path in = tmp.resolve("in");
+    Files.createDirectories(in);
+    // 256 MiB of one letter from ~256 KB of gzip (concatenated members, as gzip allows).
+    byte[] block = "a".repeat(16 << 20).getBytes(StandardCharsets.UTF_8);
+    byte[] member = gzip(new String(block, StandardCharsets.UTF_8));
+    try (OutputStream o = Files.newOutputStream(in.resolve("bomb.txt.gz"))) {
+      for (int i = 0; i < 16; i++) {
+        o.write(member);
+      }
+    }
+    // One record just over the default per-line cap (8 MiB), between two ordinary ones.
+    String big = "{\"id\":\"big\",\"text\":\"" + "word ".repeat((8 << 20) / 5) + "\"}";
+    Files.writeString(
+        in.resolve("docs.jsonl"),
+        "{\"id\":\"before\",\"text\":\"Kept.\"}\n"
+            + big
+            + "\n{\"id\":\"after\",\"text\":\"Kept too.\"}\n");
+    String out = tmp.resolve("out").toString();
+
+    PreprocessJob.Result r = PreprocessJob.run(spark, cfg(), List.of(in.toString()), out, false);
+
+    assertThat(r.input()).isEqualTo(4);
+    assertThat(r.kept()).isEqualTo(2);
+    assertThat(r.input()).isEqualTo(r.kept() + r.rejected());
+    Map<String, String> reasons = rejectedReasons(out);
+    assertThat(reasons.values()).containsExactly("too_long", "too_long");
+    List<String> details =
+        spark
+            .read()
+            .parquet(out + "/rejected")
+            .select("detail")
+            .orderBy("detail")
+            .as(org.apache.spark.sql.Encoders.STRING())
+            .collectAsList();
+    assertThat(details.get(0)).contains("line 2", "preprocess.reader.max_line_bytes");
+    assertThat(details.get(1)).contains("preprocess.reader.max_doc_chars");
   }
 
   @Test

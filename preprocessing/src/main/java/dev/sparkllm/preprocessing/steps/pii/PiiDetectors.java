@@ -44,7 +44,9 @@ final class PiiDetectors {
     Pattern p =
         Pattern.compile(
             "(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
-                + "((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+([A-Za-z]{2,24}))"
+                // At most 127 labels (a domain has at most 253 characters): the group loop
+                // recurses once per label, and "x@a.a.a...." overflowed the stack unbounded.
+                + "((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.){1,127}([A-Za-z]{2,24}))"
                 + "(?![A-Za-z0-9-]|\\.[A-Za-z0-9])");
     return List.of(
         new Detector(
@@ -109,8 +111,11 @@ final class PiiDetectors {
         Pattern.compile(
             "(?<![\\w+.~])"
                 + NO_GROUP_BEFORE
-                + "(\\+|00)[1-9]\\d{0,3}(?:[ .-]?\\(0\\))?"
-                + "(?:[ .-]?(?:\\(\\d{1,4}\\)|\\d{1,6})){1,6}"
+                // Possessive digit runs: a run too long for a phone was otherwise split into
+                // every combination of up to six groups at each '+' (120 s on 88 KB of "+1" and
+                // 40 digits); a greedy split is the one with fewest groups, so none is lost.
+                + "(\\+|00)[1-9]\\d{0,3}+(?:[ .-]?\\(0\\))?"
+                + "(?:[ .-]?(?:\\(\\d{1,4}+\\)|\\d{1,6}+)){1,6}"
                 + "(?![\\w+])"
                 + NO_GROUP_AFTER);
     Pattern northAmerican =
@@ -609,13 +614,17 @@ final class PiiDetectors {
         whole(
             (t, s) -> t.contains("PRIVATE KEY"),
             literals("-----BEGIN "),
-            "-----BEGIN ([A-Z0-9 ]{0,20}?)PRIVATE KEY( BLOCK|)-----[\\s\\S]*?"
+            // The body runs to the first "-----" (an END line, or the next BEGIN): a lazy scan for
+            // the END line instead crossed every later BEGIN, quadratic in unmatched BEGIN markers.
+            "-----BEGIN ([A-Z0-9 ]{0,20}?)PRIVATE KEY( BLOCK|)-----[^-]*+(?:-(?!----)[^-]*+)*+"
                 + "-----END \\1PRIVATE KEY\\2-----"),
         whole(
             (t, s) -> t.contains("PRIVATE KEY"),
             literals("-----BEGIN "),
             "-----BEGIN [A-Z0-9 ]{0,20}PRIVATE KEY(?: BLOCK)?-----"
-                + "(?:\\r?\\n(?:[A-Za-z-]+: [^\\r\\n]*|[A-Za-z0-9+/=]{1,100})?(?=\\r?\\n|$))*"),
+                // Possessive: a greedy group loop recurses once per line and overflowed the stack
+                // on a cut block of ~100k lines; nothing follows it, so the match is the same.
+                + "(?:\\r?\\n(?:[A-Za-z-]+: [^\\r\\n]*+|[A-Za-z0-9+/=]{1,100}+)?(?=\\r?\\n|$))*+"),
         whole(
             (t, s) -> true,
             literals("AKIA", "ASIA"),
