@@ -2,7 +2,7 @@ package dev.sparkllm.preprocessing.steps.pii;
 
 import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.Document;
-import dev.sparkllm.preprocessing.steps.DocumentStep;
+import dev.sparkllm.preprocessing.steps.NamedStep;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,7 +33,7 @@ import java.util.List;
  * (see {@link Detector}). Measured on 205 MB of Debian changelogs and docs (3,850 files, 283k
  * e-mail addresses): 37-40 MB/s on one core of a busy 2-core machine.
  */
-public final class PiiRedactor implements DocumentStep {
+public final class PiiRedactor extends NamedStep {
   private static final long serialVersionUID = 1L;
 
   public static final String NAME = "pii";
@@ -54,17 +54,13 @@ public final class PiiRedactor implements DocumentStep {
   private transient List<Detector> active;
 
   public PiiRedactor(Config section) {
+    super(NAME);
     this.secret = section.getBoolean("secret_token");
     this.email = section.getBoolean("email");
     this.iban = section.getBoolean("iban");
     this.creditCard = section.getBoolean("credit_card");
     this.ipAddress = section.getBoolean("ip_address");
     this.phone = section.getBoolean("phone");
-  }
-
-  @Override
-  public String name() {
-    return NAME;
   }
 
   @Override
