@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.preprocessing.readers.RawDoc;
 import dev.sparkllm.preprocessing.steps.DocumentStep;
+import dev.sparkllm.preprocessing.steps.NamedStep;
 import dev.sparkllm.preprocessing.steps.clean.UnicodeNfkc;
 import dev.sparkllm.preprocessing.steps.clean.WhitespaceNormalizer;
 import java.util.ArrayList;
@@ -20,12 +21,11 @@ import org.junit.jupiter.api.Test;
 /** Per-document failures stay per document: a step's exception or a blown-up text is one row. */
 class StepRunnerTest {
   /** A step with a bug that only one document triggers. */
-  static final class BrittleStep implements DocumentStep {
+  static final class BrittleStep extends NamedStep {
     private static final long serialVersionUID = 1L;
 
-    @Override
-    public String name() {
-      return "brittle";
+    BrittleStep() {
+      super("brittle");
     }
 
     @Override
@@ -62,8 +62,7 @@ class StepRunnerTest {
   @Test
   void aStepThatThrowsRejectsOnlyThatDocument() {
     List<DocumentStep> steps =
-        new ArrayList<>(
-            List.of(new BrittleStep(), new WhitespaceNormalizer(section("whitespace"))));
+        new ArrayList<>(List.of(new BrittleStep(), new WhitespaceNormalizer()));
 
     Map<String, Row> rows =
         run(steps, 1000, doc("a", "fine  text"), doc("b", "the trigger"), doc("c", "more  text"));
@@ -82,10 +81,7 @@ class StepRunnerTest {
   void aStepThatGrowsADocumentPastTheCapRejectsItAsTooLong() {
     // U+FDFA is one character that NFKC spells out in 18.
     String expanding = "\uFDFA".repeat(100);
-    List<DocumentStep> steps =
-        List.of(
-            new UnicodeNfkc(section("unicode_nfkc")),
-            new WhitespaceNormalizer(section("whitespace")));
+    List<DocumentStep> steps = List.of(new UnicodeNfkc(), new WhitespaceNormalizer());
 
     Map<String, Row> rows = run(steps, 1000, doc("x", expanding), doc("ok", "plain text"));
 
