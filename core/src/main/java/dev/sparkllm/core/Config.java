@@ -138,9 +138,33 @@ public final class Config implements Serializable {
         if (def != null) {
           checkType(key, def, value, origin);
         }
-        target.set(e.getKey(), coerce(def, value));
+        JsonNode existing = target.get(e.getKey());
+        if (value.isObject()
+            && existing != null
+            && existing.isObject()
+            && (def == null || def.isObject())) {
+          // Free-form maps (spark.conf) merge: each --set spark.conf.x=... adds one entry instead
+          // of replacing the entries set before it.
+          deepMerge((ObjectNode) existing, (ObjectNode) value);
+        } else {
+          target.set(e.getKey(), coerce(def, value));
+        }
       }
     }
+  }
+
+  private static void deepMerge(ObjectNode target, ObjectNode value) {
+    value
+        .fields()
+        .forEachRemaining(
+            e -> {
+              JsonNode existing = target.get(e.getKey());
+              if (existing != null && existing.isObject() && e.getValue().isObject()) {
+                deepMerge((ObjectNode) existing, (ObjectNode) e.getValue());
+              } else {
+                target.set(e.getKey(), e.getValue());
+              }
+            });
   }
 
   private static String validKeys(JsonNode defaults) {
@@ -172,11 +196,21 @@ public final class Config implements Serializable {
     // Build a nested user tree for the dotted key and reuse the file-merge validation.
     ObjectNode user = JsonNodeFactory.instance.objectNode();
     ObjectNode cursor = user;
+    JsonNode def = defaults;
     String[] parts = key.split("\\.");
-    for (int i = 0; i < parts.length - 1; i++) {
+    int i = 0;
+    // Inside a free-form map (spark.conf) the rest of the key is one entry: spark.conf.spark.a.b=1
+    // sets "spark.a.b", as the YAML form {spark.a.b: 1} does.
+    while (i < parts.length - 1 && !(def != null && def.isObject() && def.isEmpty())) {
       cursor = cursor.putObject(parts[i]);
+      def = def == null ? null : def.get(parts[i]);
+      i++;
     }
-    cursor.set(parts[parts.length - 1], value);
+    if (def != null && def.isObject() && def.isEmpty() && i < parts.length - 1) {
+      cursor.set(String.join(".", java.util.Arrays.copyOfRange(parts, i, parts.length)), value);
+    } else {
+      cursor.set(parts[parts.length - 1], value);
+    }
     mergeInto(merged, user, defaults, "", "--set " + key);
   }
 

@@ -68,6 +68,30 @@ class ConfigTest {
     assertThat(c.hash()).hasSize(64);
   }
 
+  /**
+   * Each --set spark.conf.KEY=V adds one entry named KEY (dots and all), like the YAML form; the
+   * second used to replace the first, and KEY came out as nested maps that Spark never saw.
+   */
+  @Test
+  void setOverridesAddSparkConfEntriesAsFlatKeys() {
+    Config c =
+        Config.load(
+            null,
+            List.of(
+                "spark.conf.spark.sql.shuffle.partitions=8",
+                "spark.conf.spark.executor.memory=2g"));
+    var conf = c.section("spark").tree().get("conf");
+    assertThat(conf.get("spark.sql.shuffle.partitions").asText()).isEqualTo("8");
+    assertThat(conf.get("spark.executor.memory").asText()).isEqualTo("2g");
+    assertThat(conf.size()).isEqualTo(2);
+    Config both =
+        withSparkConf(
+            List.of("spark.conf.spark.executor.memory=2g"), "spark.sql.shuffle.partitions=8");
+    var merged = both.section("spark").tree().get("conf");
+    assertThat(merged.get("spark.sql.shuffle.partitions").asText()).isEqualTo("8");
+    assertThat(merged.get("spark.executor.memory").asText()).isEqualTo("2g");
+  }
+
   /** The defaults with these spark.conf entries, written as a user would (flat dotted keys). */
   private Config withSparkConf(String... settings) {
     return withSparkConf(List.of(), settings);

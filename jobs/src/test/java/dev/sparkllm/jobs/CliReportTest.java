@@ -40,7 +40,7 @@ class CliReportTest {
             "--checkpoint",
             tmp.resolve("no-run").toString(),
             "--data",
-            tmp.toString(),
+            tmp.resolve("data").toString(),
             "--output",
             tmp.resolve("out").toString(),
             "--master",

@@ -15,30 +15,24 @@ import dev.sparkllm.core.TokenizeMode;
 import dev.sparkllm.preprocessing.tokenizer.DocsInput;
 import dev.sparkllm.preprocessing.tokenizer.TokenEncoder;
 import java.io.IOException;
-import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.util.LongAccumulator;
 
 /**
  * tokenize: documents (or prompt/response examples) → token id rows in Parquet, {@code
@@ -152,7 +146,7 @@ public final class TokenizeJob {
               .repartition(shards, col("_k"))
               .sortWithinPartitions(in.sortColumns())
               .select(in.payload());
-      Counters c = new Counters(spark, split);
+      TokenizeCounters c = new TokenizeCounters(spark, split);
       String dir = Storage.join(output, "tokens", "split=" + split);
       int rowLength = s.rowLength();
       int batch = s.batchSize();
@@ -162,7 +156,8 @@ public final class TokenizeJob {
         out =
             ordered
                 .javaRDD()
-                .mapPartitions(it -> new PackIterator(it, tok.value(), rowLength, eosId, batch, c));
+                .mapPartitions(
+                    it -> new EncodingIterator.Pack(it, tok.value(), rowLength, eosId, batch, c));
         schema =
             new StructType()
                 .add("input_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
@@ -173,7 +168,8 @@ public final class TokenizeJob {
                 .javaRDD()
                 .mapPartitions(
                     it ->
-                        new PadIterator(it, tok.value(), rowLength, eosId, padId, left, batch, c));
+                        new EncodingIterator.Pad(
+                            it, tok.value(), rowLength, eosId, padId, left, batch, c));
         schema =
             new StructType()
                 .add("input_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
@@ -356,238 +352,5 @@ public final class TokenizeJob {
             config.hash(),
             r.missingSplits(),
             splits));
-  }
-
-  // ---- executors ------------------------------------------------------------------------------
-
-  /**
-   * Counts from the executors. The encoding runs in the write's result stage, whose accumulator
-   * updates Spark applies once per partition even if tasks are retried.
-   */
-  static final class Counters implements Serializable {
-    final LongAccumulator documents;
-    final LongAccumulator emptyDocuments;
-    final LongAccumulator inputTokens;
-    final LongAccumulator rows;
-    final LongAccumulator tail;
-    final LongAccumulator truncatedExamples;
-    final LongAccumulator truncatedTokens;
-    final LongAccumulator droppedExamples;
-    final LongAccumulator droppedTokens;
-    final LongAccumulator padTokens;
-    final LongAccumulator lossTokens;
-
-    Counters(SparkSession spark, String split) {
-      var sc = spark.sparkContext();
-      String p = "tokenize." + split + ".";
-      documents = sc.longAccumulator(p + "documents");
-      emptyDocuments = sc.longAccumulator(p + "empty_documents");
-      inputTokens = sc.longAccumulator(p + "input_tokens");
-      rows = sc.longAccumulator(p + "sequences");
-      tail = sc.longAccumulator(p + "tail_tokens");
-      truncatedExamples = sc.longAccumulator(p + "truncated_examples");
-      truncatedTokens = sc.longAccumulator(p + "truncated_tokens");
-      droppedExamples = sc.longAccumulator(p + "dropped_examples");
-      droppedTokens = sc.longAccumulator(p + "dropped_tokens");
-      padTokens = sc.longAccumulator(p + "pad_tokens");
-      lossTokens = sc.longAccumulator(p + "loss_tokens");
-    }
-
-    void addPacker(Packer k) {
-      documents.add(k.documents());
-      emptyDocuments.add(k.emptyDocuments());
-      inputTokens.add(k.docTokens() + k.eosTokens());
-      rows.add(k.rows());
-      tail.add(k.tailTokens());
-    }
-
-    void addPadder(Padder p) {
-      documents.add(p.examples);
-      inputTokens.add(p.promptTokens + p.responseTokens + p.eosTokens);
-      rows.add(p.examples - p.droppedExamples);
-      truncatedExamples.add(p.truncatedExamples);
-      truncatedTokens.add(p.truncatedTokens);
-      droppedExamples.add(p.droppedExamples);
-      droppedTokens.add(p.droppedTokens);
-      padTokens.add(p.padTokens);
-      lossTokens.add(p.lossTokens);
-    }
-
-    SplitResult result(String split, int shards, int rowLength, List<String> files) {
-      long seqs = rows.value();
-      long written = seqs * rowLength - padTokens.value();
-      return new SplitResult(
-          split,
-          shards,
-          documents.value(),
-          emptyDocuments.value(),
-          inputTokens.value(),
-          seqs,
-          written,
-          tail.value(),
-          truncatedExamples.value(),
-          truncatedTokens.value(),
-          droppedExamples.value(),
-          droppedTokens.value(),
-          padTokens.value(),
-          lossTokens.value(),
-          files);
-    }
-  }
-
-  /** Base: pulls input rows in batches, encodes them with one tokenizer per partition. */
-  private abstract static class EncodingIterator implements Iterator<Row> {
-    private final Iterator<Row> in;
-    private final String json;
-    private final int batchSize;
-    private TokenEncoder encoder;
-    private Row next;
-    private boolean done;
-    protected final Counters counters;
-
-    EncodingIterator(Iterator<Row> in, String json, int batchSize, Counters counters) {
-      this.in = in;
-      this.json = json;
-      this.batchSize = batchSize;
-      this.counters = counters;
-    }
-
-    /** Encodes a batch of input rows and queues the output rows. */
-    abstract void consume(List<Row> batch, TokenEncoder enc);
-
-    /** The next queued output row, or null. */
-    abstract Row poll();
-
-    /** Adds this partition's counts once the input is exhausted. */
-    abstract void finish();
-
-    @Override
-    public boolean hasNext() {
-      while (next == null && !done) {
-        next = poll();
-        if (next != null) {
-          break;
-        }
-        if (!in.hasNext()) {
-          done = true;
-          finish();
-          if (encoder != null) {
-            encoder.close();
-          }
-          next = poll();
-          break;
-        }
-        if (encoder == null) {
-          TokenEncoder enc = TokenEncoder.fromJson(json);
-          encoder = enc;
-          TaskContext tc = TaskContext.get();
-          if (tc != null) {
-            // Frees the native tokenizer also when the task fails midway (close is idempotent).
-            tc.addTaskCompletionListener(
-                (org.apache.spark.util.TaskCompletionListener) ctx -> enc.close());
-          }
-        }
-        List<Row> batch = new ArrayList<>(batchSize);
-        while (batch.size() < batchSize && in.hasNext()) {
-          batch.add(in.next());
-        }
-        consume(batch, encoder);
-      }
-      return next != null;
-    }
-
-    @Override
-    public Row next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      Row r = next;
-      next = null;
-      return r;
-    }
-  }
-
-  static final class PackIterator extends EncodingIterator {
-    private final Packer packer;
-
-    PackIterator(
-        Iterator<Row> in, String json, int rowLength, int eosId, int batch, Counters counters) {
-      super(in, json, batch, counters);
-      this.packer = new Packer(rowLength, eosId);
-    }
-
-    @Override
-    void consume(List<Row> batch, TokenEncoder enc) {
-      List<String> texts = new ArrayList<>(batch.size());
-      for (Row r : batch) {
-        texts.add(r.getString(0));
-      }
-      for (int[] ids : enc.encodeBatch(texts)) {
-        packer.add(ids);
-      }
-    }
-
-    @Override
-    Row poll() {
-      int[] row = packer.poll();
-      return row == null ? null : RowFactory.create(boxed(row));
-    }
-
-    @Override
-    void finish() {
-      counters.addPacker(packer);
-    }
-  }
-
-  static final class PadIterator extends EncodingIterator {
-    private final Padder padder;
-    private final java.util.ArrayDeque<Row> ready = new java.util.ArrayDeque<>();
-
-    PadIterator(
-        Iterator<Row> in,
-        String json,
-        int rowLength,
-        int eosId,
-        int padId,
-        boolean left,
-        int batch,
-        Counters counters) {
-      super(in, json, batch, counters);
-      this.padder = new Padder(rowLength, eosId, padId, left);
-    }
-
-    @Override
-    void consume(List<Row> batch, TokenEncoder enc) {
-      List<String> texts = new ArrayList<>(batch.size() * 2);
-      for (Row r : batch) {
-        texts.add(r.getString(0));
-        texts.add(r.getString(1));
-      }
-      int[][] ids = enc.encodeBatch(texts);
-      for (int i = 0; i < batch.size(); i++) {
-        int[][] row = padder.build(ids[2 * i], ids[2 * i + 1]);
-        if (row != null) {
-          ready.add(RowFactory.create(boxed(row[0]), boxed(row[1])));
-        }
-      }
-    }
-
-    @Override
-    Row poll() {
-      return ready.poll();
-    }
-
-    @Override
-    void finish() {
-      counters.addPadder(padder);
-    }
-  }
-
-  private static Object boxed(int[] ids) {
-    Integer[] out = new Integer[ids.length];
-    for (int i = 0; i < ids.length; i++) {
-      out[i] = ids[i];
-    }
-    return out;
   }
 }

@@ -19,7 +19,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The candidate patterns and their validators, one static method per PII type. Patterns are
+ * (Over 400 lines on purpose: every PII pattern is here so that they are reviewed together for
+ * catastrophic backtracking — each is possessive or bounded, and PiiAdversarialTest times them on
+ * hostile inputs — and their shared look-around anchors stay consistent.)
+ *
+ * <p>The candidate patterns and their validators, one static method per PII type. Patterns are
  * compiled once per JVM. Every pattern is anchored on both sides by look-arounds so that it never
  * matches inside a longer token (a dotted number, a longer digit run, a word).
  */
