@@ -96,7 +96,7 @@ class KillDuringCheckpointTest {
     Random rnd = new Random(42);
     long verified = 0;
     int kills = 0;
-    for (int trial = 0; trial < 4; trial++) {
+    for (int trial = 0; trial < 3; trial++) {
       long startedFrom = verified;
       Path log = tmp.resolve("train-" + trial + ".log");
       ChildJvm child = ChildJvm.start(log, train(run.toString(), 1_000_000));

@@ -8,17 +8,19 @@ import dev.sparkllm.preprocessing.Document;
 import dev.sparkllm.preprocessing.PreprocessStats;
 import dev.sparkllm.preprocessing.steps.DocumentStep;
 import dev.sparkllm.preprocessing.steps.StepRegistry;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
+import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -72,12 +74,18 @@ class PathologicalInputCliTest {
   @Test
   void bombsLongLinesAndAThrowingStepAreCountedAndTheJobFinishes() throws Exception {
     Path in = Files.createDirectories(tmp.resolve("in"));
-    int normal = 40;
+    int normal = 20;
+    List<String> brown;
+    try (BufferedReader r =
+        new BufferedReader(
+            new InputStreamReader(
+                new GZIPInputStream(Files.newInputStream(Path.of("../data/brown/brown.jsonl.gz"))),
+                StandardCharsets.UTF_8))) {
+      brown = r.lines().limit(normal).toList();
+    }
     Files.writeString(
         in.resolve("normal.jsonl"),
-        IntStream.range(0, normal)
-                .mapToObj(i -> line("n" + i, prose(i)))
-                .collect(Collectors.joining("\n"))
+        String.join("\n", brown)
             + "\n"
             // A record far over max_line_bytes between two ordinary ones.
             + line("huge", "word ".repeat(MAX_LINE_BYTES / 2))
@@ -131,6 +139,7 @@ class PathologicalInputCliTest {
     assertThat(ws.rejectedByReason()).containsEntry("step_error", 1L);
     // Everything else went on: the record after the huge line and the normal documents were read.
     assertThat(read.out()).isEqualTo(input - 3);
+    assertThat(stats.output().kept()).as("ordinary documents kept").isPositive();
     System.out.printf("pathological inputs: %d in, handled in %.1f s%n", input, seconds);
   }
 
