@@ -224,7 +224,8 @@ public final class OutputDir implements AutoCloseable {
 
   /**
    * A job killed between the two renames of a commit leaves the output renamed aside; put it back.
-   * Temporary outputs of killed jobs are deleted (the lock says no job is writing them).
+   * Temporary outputs of killed jobs are deleted (the lock says no job is writing them), also one
+   * killed before it was marked, which is empty.
    */
   private static void recoverInterruptedSwap(FileSystem fs, Path target) throws IOException {
     Path parent = target.getParent();
@@ -239,6 +240,11 @@ public final class OutputDir implements AutoCloseable {
     for (FileStatus st : leftovers) {
       Path p = st.getPath();
       if (!fs.exists(new Path(p, MARKER))) {
+        // A job killed between creating its sibling and marking it leaves it empty; anything
+        // else unmarked is not ours to delete.
+        if (st.isDirectory() && fs.listStatus(p).length == 0) {
+          fs.delete(p, false);
+        }
         continue;
       }
       if (p.getName().contains(".old-") && !fs.exists(target)) {

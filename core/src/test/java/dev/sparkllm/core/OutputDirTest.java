@@ -114,6 +114,21 @@ class OutputDirTest {
   }
 
   @Test
+  void removesAnEmptyTemporaryOutputOfAJobKilledBeforeItMarkedIt() throws Exception {
+    String dir = tmp.resolve("pre").toString();
+    // Killed between creating its hidden sibling and writing the marker into it (the fault suite's
+    // KillDuringOverwriteTest hit this); a non-empty unmarked look-alike is not ours to delete.
+    Files.createDirectories(tmp.resolve(".pre.tmp-5678"));
+    Files.createDirectories(tmp.resolve(".pre.tmp-9999"));
+    Files.writeString(tmp.resolve(".pre.tmp-9999").resolve("notes.txt"), "mine");
+    try (OutputDir out = OutputDir.open("t", dir, false, List.of())) {
+      out.commit();
+    }
+    assertThat(tmp.resolve(".pre.tmp-5678")).doesNotExist();
+    assertThat(tmp.resolve(".pre.tmp-9999").resolve("notes.txt")).hasContent("mine");
+  }
+
+  @Test
   void aSecondWriterIsRefusedWithTheLockFileNamedAndAStaleLockIsTakenOver() throws Exception {
     String dir = tmp.resolve("run").toString();
     Path lock = Path.of(OutputLock.lockFile(dir).toUri());

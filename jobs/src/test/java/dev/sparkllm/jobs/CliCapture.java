@@ -5,10 +5,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 /** Runs the CLI in-process with System.out and System.err captured, as a shell would see them. */
-final class CliCapture {
-  final int exitCode;
-  final String out;
-  final String err;
+public final class CliCapture {
+  public final int exitCode;
+  public final String out;
+  public final String err;
 
   private CliCapture(int exitCode, String out, String err) {
     this.exitCode = exitCode;
@@ -20,7 +20,7 @@ final class CliCapture {
    * Picocli creates its writers lazily from System.out/err, and execute() builds a fresh
    * CommandLine, so swapping the streams around the call captures everything the CLI prints.
    */
-  static CliCapture run(String... args) {
+  public static CliCapture run(String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
