@@ -109,7 +109,8 @@ public final class CausalSelfAttention extends GptModule {
     NDArray keys = manager.arange(0, (int) tk, 1, DataType.INT64).reshape(1, tk);
     NDArray queries = manager.arange(0, (int) tq, 1, DataType.INT64).add(past).reshape(tq, 1);
     // -1e9 rather than -inf: exp underflows to exactly 0 either way, and 0 * -inf would be NaN.
-    return keys.gt(queries).toType(DataType.FLOAT32, false).mul(-1e9f);
+    NDArray above = keys.gt(queries).toType(DataType.FLOAT32, false);
+    return above.mul(Scalars.of(above, -1e9)); // not mul(Number), which ScalarsTest forbids here
   }
 
   @Override
