@@ -76,8 +76,9 @@ final class TrainLoop {
             position);
     List<int[][]> val = validationBatches();
     logStart();
-    // A run restored in the stopped state has its result in the checkpoint it was restored from.
-    String checkpoint = stopped ? from.dir() : null;
+    // Until a new checkpoint is written the run's result is the one it was restored from: a run
+    // resumed already at max_steps or stopped early trains no step and writes none.
+    String checkpoint = from != null ? from.dir() : null;
     long start = System.nanoTime();
     windowStart = start;
     while (step < o.maxSteps() && !stopped) {
