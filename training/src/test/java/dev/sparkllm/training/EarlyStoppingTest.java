@@ -125,6 +125,17 @@ class EarlyStoppingTest {
   }
 
   @Test
+  void resumingARunAlreadyAtMaxStepsReturnsItsCheckpoint(@TempDir Path tmp) throws Exception {
+    String run = tmp.resolve("run").toString();
+    TrainJob.run(spark, config(0, 2), data, run, false);
+    // What the pipeline does after a crash between the last checkpoint and its stage marker; the
+    // result's checkpoint was null, and the demo then failed loading it.
+    TrainResult again = TrainJob.run(spark, config(0, 2), data, run, true);
+    assertThat(again.finalStep()).isEqualTo(2);
+    assertThat(again.checkpoint()).isNotNull().endsWith("step-0000002");
+  }
+
+  @Test
   void replicasStopTogetherAtTheSameStep(@TempDir Path tmp) throws Exception {
     String run = tmp.resolve("dist").toString();
     // checksum every step: replicas that disagreed on stopping would leave one waiting on the
