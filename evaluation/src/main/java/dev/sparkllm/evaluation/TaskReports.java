@@ -6,6 +6,7 @@ import dev.sparkllm.evaluation.metrics.Bleu;
 import dev.sparkllm.evaluation.metrics.Rouge;
 import dev.sparkllm.evaluation.metrics.TokenMetrics;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,7 +72,10 @@ final class TaskReports {
     return r;
   }
 
-  /** Per perturbation: its metrics and their difference from the clean ones. */
+  /**
+   * Per perturbation: its metrics, their difference from the clean ones, and how many prompts it
+   * changed (0 means the deltas say nothing: e.g. a rate too low for short prompts).
+   */
   private static Map<String, Object> robustness(
       TaskFile.Parsed t,
       List<Output> outputs,
@@ -83,9 +87,26 @@ final class TaskReports {
       Map<String, Double> m = metrics(t, outputs, p, stemmer);
       Map<String, Double> delta = new LinkedHashMap<>();
       m.forEach((k, v) -> delta.put(k, v - clean.get(k)));
-      robust.put(p, Map.of("metrics", m, "delta", delta));
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("metrics", m);
+      r.put("delta", delta);
+      r.put("changed_prompts", changedPrompts(t, outputs, p));
+      robust.put(p, r);
     }
     return robust;
+  }
+
+  private static long changedPrompts(TaskFile.Parsed t, List<Output> outputs, String variant) {
+    Map<Integer, String> clean = new HashMap<>();
+    for (Output o : outputs) {
+      if (o.task().equals(t.name()) && o.variant().equals(TaskFile.Item.CLEAN)) {
+        clean.put(o.line(), o.prompt());
+      }
+    }
+    return outputs.stream()
+        .filter(o -> o.task().equals(t.name()) && o.variant().equals(variant))
+        .filter(o -> !o.prompt().equals(clean.get(o.line())))
+        .count();
   }
 
   private static Map<String, Double> metrics(

@@ -63,7 +63,7 @@ final class BenchmarkCommand implements Callable<Integer> {
         (cfg, spark) -> {
           Path work = Files.createDirectories(Path.of(output, "preprocess-work"));
           Map<String, Object> r =
-              PreprocessBenchmark.run(spark, Home.brownCorpus(), work, megabytes, seed);
+              PreprocessBenchmark.run(spark, cfg, Home.brownCorpus(), work, megabytes, seed);
           String path = PreprocessBenchmark.write(r, output);
           System.out.print(Json.write(r));
           System.out.printf(

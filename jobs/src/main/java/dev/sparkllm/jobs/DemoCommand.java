@@ -37,6 +37,12 @@ final class DemoCommand implements Callable<Integer> {
   String output;
 
   @Option(
+      names = "--input",
+      paramLabel = "PATH",
+      description = "The corpus (default: the bundled Brown corpus, data/brown/brown.jsonl.gz).")
+  String input;
+
+  @Option(
       names = "--fresh",
       description = "Rerun every stage (default: skip stages already complete for these settings).")
   boolean fresh;
@@ -53,7 +59,7 @@ final class DemoCommand implements Callable<Integer> {
     return job.withSpark(
         (cfg, spark) -> {
           Map<String, Object> summary =
-              run(spark, cfg, Home.brownCorpus().toString(), output, fresh);
+              run(spark, cfg, input != null ? input : Home.brownCorpus().toString(), output, fresh);
           Storage.writeString(Storage.join(output, "summary.json"), Json.write(summary));
           print(summary);
           return 0;

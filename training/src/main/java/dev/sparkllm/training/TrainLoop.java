@@ -76,7 +76,9 @@ final class TrainLoop {
             position);
     List<int[][]> val = validationBatches();
     logStart();
-    String checkpoint = null;
+    // Until a new checkpoint is written the run's result is the one it was restored from: a run
+    // resumed already at max_steps or stopped early trains no step and writes none.
+    String checkpoint = from != null ? from.dir() : null;
     long start = System.nanoTime();
     windowStart = start;
     while (step < o.maxSteps() && !stopped) {
@@ -188,6 +190,12 @@ final class TrainLoop {
     trainer.setLossScale(s.lossScale());
     bestVal = s.bestValLoss() != null ? s.bestValLoss() : Double.POSITIVE_INFINITY;
     badEvals = s.evalsWithoutImprovement();
+    // A run that stopped early is finished: resuming it (--resume, --auto-resume, a rerun
+    // pipeline) must not train another eval interval past the stop. A larger patience continues.
+    stopped = o.earlyStoppingPatience() > 0 && badEvals >= o.earlyStoppingPatience();
+    if (stopped) {
+      LOG.info("{} stopped early at step {}; nothing left to train", from.dir(), s.step());
+    }
     losses.addAll(s.trainLosses());
     valLosses.addAll(s.valLosses());
     metrics.load(step);

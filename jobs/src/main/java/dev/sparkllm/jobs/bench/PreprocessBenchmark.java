@@ -29,8 +29,12 @@ import org.apache.spark.sql.SparkSession;
 public final class PreprocessBenchmark {
   private PreprocessBenchmark() {}
 
+  /**
+   * @param config the settings preprocess runs with (the command's --config/--set, which the
+   *     benchmark once ignored in favour of the defaults)
+   */
   public static Map<String, Object> run(
-      SparkSession spark, Path corpus, Path workDir, double megabytes, long seed)
+      SparkSession spark, Config config, Path corpus, Path workDir, double megabytes, long seed)
       throws IOException {
     List<String> paragraphs = paragraphs(corpus);
     Map<String, Object> result = new LinkedHashMap<>();
@@ -44,8 +48,7 @@ public final class PreprocessBenchmark {
       Path out = workDir.resolve("out-" + scale + "x");
       long t0 = System.nanoTime();
       PreprocessJob.Result r =
-          PreprocessJob.run(
-              spark, Config.defaults(), List.of(input.toString()), out.toString(), true);
+          PreprocessJob.run(spark, config, List.of(input.toString()), out.toString(), true);
       double secs = (System.nanoTime() - t0) / 1e9;
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("scale", scale);

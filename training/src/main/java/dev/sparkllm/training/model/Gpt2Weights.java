@@ -21,12 +21,13 @@ import java.util.TreeSet;
  * Hugging Face GPT-2 weights in safetensors ↔ our parameters. GPT-2's {@code Conv1D} layers ({@code
  * c_attn}, {@code c_proj}, {@code c_fc}) store weights [in, out] and compute x·W + b; DJL's Linear
  * stores [out, in], so those four matrices are transposed both ways. Names may carry the {@code
- * transformer.} prefix of GPT2LMHeadModel's state dict; {@code lm_head.weight} is tied to {@code
- * wte.weight} and the causal-mask buffers ({@code attn.bias}, {@code attn.masked_bias}) of old
- * checkpoints are not weights.
+ * transformer.} prefix of GPT2LMHeadModel's state dict; {@code lm_head.weight} must equal {@code
+ * wte.weight} (tied; an untied head is refused) and the causal-mask buffers ({@code attn.bias},
+ * {@code attn.masked_bias}) of old checkpoints are not weights.
  */
 public final class Gpt2Weights {
   private static final String PREFIX = "transformer.";
+  private static final String LM_HEAD = "lm_head.weight";
 
   private Gpt2Weights() {}
 
@@ -55,16 +56,22 @@ public final class Gpt2Weights {
       }
       TreeSet<String> missing = new TreeSet<>(params.keySet());
       List<String> unexpected = new ArrayList<>();
+      NDArray lmHead = null;
+      NDArray wte = null;
       for (NDArray src : list) {
         String name = src.getName();
         if (name != null && name.startsWith(PREFIX)) {
           name = name.substring(PREFIX.length());
         }
-        if (name == null
-            || name.equals("lm_head.weight")
-            || name.endsWith(".attn.bias")
-            || name.endsWith(".attn.masked_bias")) {
+        if (LM_HEAD.equals(name)) {
+          lmHead = src;
           continue;
+        }
+        if (name == null || name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias")) {
+          continue;
+        }
+        if (name.equals("wte.weight")) {
+          wte = src;
         }
         Parameter p = params.get(name);
         if (p == null) {
@@ -98,6 +105,27 @@ public final class Gpt2Weights {
         throw new SparkLlmException(
             origin + " lacks tensors the model needs: " + head(new ArrayList<>(missing)));
       }
+      checkTied(lmHead, wte, origin);
+    }
+  }
+
+  /**
+   * Our LM head is the token embedding itself, so a file whose {@code lm_head.weight} is a
+   * different matrix (a fine-tune with untied heads) cannot be loaded without silently changing the
+   * model's outputs.
+   */
+  private static void checkTied(NDArray lmHead, NDArray wte, String origin) {
+    if (lmHead == null) {
+      return;
+    }
+    if (!lmHead.getShape().equals(wte.getShape())
+        || !lmHead
+            .toType(DataType.FLOAT32, false)
+            .contentEquals(wte.toType(DataType.FLOAT32, false))) {
+      throw new SparkLlmException(
+          origin
+              + ": lm_head.weight differs from wte.weight (an untied LM head), but this GPT-2 ties"
+              + " the LM head to the token embedding; use a checkpoint with tied weights");
     }
   }
 
