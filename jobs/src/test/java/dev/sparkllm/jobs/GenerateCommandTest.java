@@ -15,8 +15,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sampler: a flag that were dropped on the way would leave the output of the default (greedy, seed
  * 0) in place and one of these comparisons would fail.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
 class GenerateCommandTest {
   /** Character-level vocabulary of the test tokenizer: ids 2..31 (0, 1 are special tokens). */
   static final String CHARS = " abcdefghijklmnopqrstuvwxyz.,;";

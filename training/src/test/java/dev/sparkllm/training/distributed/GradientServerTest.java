@@ -13,7 +13,10 @@ import java.util.concurrent.Future;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+// Every test ends in seconds; a lost frame would otherwise wait on a socket for minutes.
+@Timeout(60)
 class GradientServerTest {
   static final ExecutorService POOL = Executors.newCachedThreadPool();
 
