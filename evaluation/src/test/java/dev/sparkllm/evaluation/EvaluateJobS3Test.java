@@ -12,13 +12,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Checkpoint, shards, tokenizer, task file and report all on a real S3 API (S3Proxy). */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class EvaluateJobS3Test {
   @TempDir static Path tmp;
   static S3ProxyServer s3;

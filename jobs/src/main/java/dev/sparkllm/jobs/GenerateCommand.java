@@ -54,6 +54,7 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    checkSampling();
     String dir = resolveCheckpoint(checkpoint);
     Path tok = localTokenizer(tokenizer);
     try (NDManager manager = NDManager.newBaseManager()) {
@@ -67,6 +68,22 @@ final class GenerateCommand implements Callable<Integer> {
       System.out.println(prompt + text);
     }
     return 0;
+  }
+
+  /** Out-of-range values would otherwise silently mean greedy or no filter. */
+  void checkSampling() {
+    if (maxTokens < 1) {
+      throw new SparkLlmException("--max-tokens must be >= 1, got " + maxTokens);
+    }
+    if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+      throw new SparkLlmException("--temperature must be >= 0 (0 = greedy), got " + temperature);
+    }
+    if (topK < 0) {
+      throw new SparkLlmException("--top-k must be >= 0 (0 = off), got " + topK);
+    }
+    if (!(topP > 0 && topP <= 1)) {
+      throw new SparkLlmException("--top-p must be in (0, 1] (1.0 = off), got " + topP);
+    }
   }
 
   static String resolveCheckpoint(String path) {

@@ -5,14 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Mistakes a user makes on the command line end with exit code 2 and one line on stderr that names
  * what to fix, without a stack trace.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class CliErrorsTest {
   @TempDir Path tmp;
   private String input;

@@ -13,15 +13,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole chain as a user runs it (preprocess → train-tokenizer → tokenize → train → generate),
  * each command with its own SparkSession, on a slice of the bundled Brown corpus.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class CliPipelineTest {
   private static final Path BROWN = Path.of("../data/brown/brown.jsonl.gz");
   private static final int DOCS = 30;

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,6 +36,7 @@ import picocli.CommandLine;
  * deploy/: the SparkApplication manifests, the Airflow DAGs and the spark-submit wrappers, checked
  * without a cluster (YAML structure, Python syntax, --dry-run command lines, shellcheck).
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class DeployFilesTest {
   private static final Path DEPLOY = repoRoot().resolve("deploy");
   private static final String SECRET = "Sup3r-s3cret-value-that-must-not-leak";

@@ -11,13 +11,16 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code benchmark distributed} end to end at a toy size: the JSON has every section and its
  * numbers agree with each other and with the wire format. Never asserts speed.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class DistributedBenchmarkTest {
   // 2 layers × 32 wide, context 16, vocabulary 64, LM head tied to the token embedding:
   // wte 64·32 + wpe 16·32 + 2 blocks·(12·32² + 13·32) + final LayerNorm 2·32.

@@ -11,9 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * JVMs start for any command, and when they cannot start or a barrier stage cannot get its slots
  * the command fails within a minute with a line saying what to do instead of waiting ten.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class LocalClusterCliTest {
   static final int SEQ = 16;
   static final int VOCAB = 64;

@@ -14,17 +14,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The pipeline end to end on a slice of the bundled corpus, then the resume behaviour: a stage that
  * fails leaves the finished ones complete, and the rerun skips them.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class PipelineTest {
   static SparkSession spark;
   @TempDir Path tmp;

@@ -13,14 +13,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A rerun of the pipeline with other training settings never deletes the finished run. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class PipelineTrainRunTest {
   static SparkSession spark;
   @TempDir Path tmp;

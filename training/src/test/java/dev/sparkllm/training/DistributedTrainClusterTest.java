@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one replica accumulating, recovery from an executor killed mid-training, and checkpoints on
  * s3a:// that a second job resumes.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class DistributedTrainClusterTest {
   @TempDir static Path tmp;
   static SparkSession spark;

@@ -14,14 +14,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Two replicas as two task threads of one JVM (local[2]). */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class DistributedTrainJobTest {
   static SparkSession spark;
   @TempDir static Path shared;
@@ -100,7 +104,23 @@ class DistributedTrainJobTest {
         resumed,
         false,
         2);
-    TrainResult rest = DistributedTrainJob.run(spark, config(), data, resumed, true, 2);
+    List<String> firstPart = Files.readAllLines(Path.of(resumed, "metrics.jsonl"));
+    assertThat(firstPart).hasSize(2);
+    List<String> log = new CopyOnWriteArrayList<>();
+    TrainResult rest;
+    try (LogCapture capture = new LogCapture(TrainLoop.class, log)) {
+      rest = DistributedTrainJob.run(spark, config(), data, resumed, true, 2);
+    }
+    // The end state alone would also be reached by a run that restarted from step 0: the replicas
+    // must have started at the checkpoint's step 2, and kept the first part's metrics lines (with
+    // their own timings) instead of logging steps 1 and 2 again.
+    assertThat(log)
+        .filteredOn(l -> l.startsWith("resuming from "))
+        .hasSize(2)
+        .allSatisfy(l -> assertThat(l).endsWith(" at step 2"));
+    List<String> resumedMetrics = Files.readAllLines(Path.of(resumed, "metrics.jsonl"));
+    assertThat(resumedMetrics).hasSize(4);
+    assertThat(resumedMetrics.subList(0, 2)).containsExactlyElementsOf(firstPart);
     assertThat(rest.finalStep()).isEqualTo(4);
     assertThat(rest.lastTrainLoss()).isCloseTo(two.lastTrainLoss(), within(1e-6));
     assertThat(maxWeightDiff(dist, resumed, config())).isLessThan(1e-6);
@@ -119,6 +139,43 @@ class DistributedTrainJobTest {
             .parameterCount();
     assertThat(m3.get("bytes_sent").asLong()).isEqualTo(27 + 4 * (params + 1));
     assertThat(m3.get("bytes_received").asLong()).isEqualTo(27 + 4 * (params + 1));
+  }
+
+  /** Collects the formatted messages {@code logger} logs at INFO and above while open. */
+  static final class LogCapture implements AutoCloseable {
+    private final org.apache.logging.log4j.core.LoggerContext ctx =
+        (org.apache.logging.log4j.core.LoggerContext)
+            org.apache.logging.log4j.LogManager.getContext(false);
+    private final String name;
+
+    LogCapture(Class<?> logger, List<String> into) {
+      name = logger.getName();
+      org.apache.logging.log4j.core.appender.AbstractAppender appender =
+          new org.apache.logging.log4j.core.appender.AbstractAppender(
+              "capture-" + name,
+              null,
+              null,
+              true,
+              org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+            @Override
+            public void append(org.apache.logging.log4j.core.LogEvent e) {
+              into.add(e.getMessage().getFormattedMessage());
+            }
+          };
+      appender.start();
+      org.apache.logging.log4j.core.config.LoggerConfig own =
+          new org.apache.logging.log4j.core.config.LoggerConfig(
+              name, org.apache.logging.log4j.Level.INFO, true);
+      own.addAppender(appender, org.apache.logging.log4j.Level.INFO, null);
+      ctx.getConfiguration().addLogger(name, own);
+      ctx.updateLoggers();
+    }
+
+    @Override
+    public void close() {
+      ctx.getConfiguration().removeLogger(name);
+      ctx.updateLoggers();
+    }
   }
 
   @Test

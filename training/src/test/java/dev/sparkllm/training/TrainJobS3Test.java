@@ -6,13 +6,16 @@ import dev.sparkllm.core.Storage;
 import dev.sparkllm.core.testing.LocalSpark;
 import dev.sparkllm.core.testing.S3ProxyServer;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Checkpoints, metrics and resume against a real S3 API (S3Proxy) through s3a://. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class TrainJobS3Test {
   @TempDir static Path tmp;
   static S3ProxyServer s3;

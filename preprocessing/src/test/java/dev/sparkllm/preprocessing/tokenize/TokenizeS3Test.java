@@ -11,15 +11,18 @@ import dev.sparkllm.core.testing.S3ProxyServer;
 import dev.sparkllm.preprocessing.tokenizer.TrainTokenizerJob;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** train-tokenizer and tokenize reading from and writing to s3a:// (S3Proxy). */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class TokenizeS3Test {
   @TempDir static Path tmp;
   static S3ProxyServer s3;

@@ -13,7 +13,10 @@ import java.util.concurrent.Future;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+// Every test ends in seconds; a lost frame would otherwise wait on a socket for minutes.
+@Timeout(60)
 class GradientServerTest {
   static final ExecutorService POOL = Executors.newCachedThreadPool();
 
@@ -198,16 +201,27 @@ class GradientServerTest {
 
   @Test
   void timeoutNamesTheMissingRank() throws Exception {
-    try (GradientServer s = new GradientServer("127.0.0.1", 0, 3, Duration.ofMillis(300));
+    // Which ranks are missing is fixed by the test, not by timing: ranks 1 and 0 send, each frame
+    // seen by the server before the next step, and rank 2 never does. The timeout only has to
+    // outlast the few milliseconds between those two frames, so a long one costs just the wait
+    // and a GC pause or a busy machine cannot turn the expected [2] into [0, 2].
+    try (GradientServer s = new GradientServer("127.0.0.1", 0, 3, Duration.ofSeconds(3));
         GradientClient c0 = client(s, 0, 3, 0, "fp32");
         GradientClient c1 = client(s, 1, 3, 0, "fp32");
         GradientClient c2 = client(s, 2, 3, 0, "fp32")) {
-      Future<?> f = POOL.submit(() -> c1.average(4, new float[] {1f}));
-      assertThatThrownBy(() -> c0.average(4, new float[] {1f}))
-          .isInstanceOf(SparkLlmException.class)
-          .hasMessageContaining("step 4 timed out")
+      long hellos = 3L * Wire.HEADER_BYTES;
+      long frame = Wire.HEADER_BYTES + 4;
+      awaitUntil(() -> s.bytesReceived() >= hellos);
+      Future<?> f1 = POOL.submit(() -> c1.average(4, new float[] {1f}));
+      awaitUntil(() -> s.bytesReceived() >= hellos + frame);
+      Future<?> f0 = POOL.submit(() -> c0.average(4, new float[] {1f}));
+      awaitUntil(() -> s.bytesReceived() >= hellos + 2 * frame);
+      assertThat(s.bytesReceived()).isEqualTo(hellos + 2 * frame);
+      assertThatThrownBy(f0::get)
+          .hasCauseInstanceOf(SparkLlmException.class)
+          .hasMessageContaining("step 4 timed out after 3.0 s")
           .hasMessageContaining("waiting for rank(s) [2]");
-      assertThatThrownBy(f::get).hasMessageContaining("rank(s) [2]");
+      assertThatThrownBy(f1::get).hasMessageContaining("rank(s) [2]");
       assertThat(s.failure()).contains("rank(s) [2]");
     }
   }

@@ -21,12 +21,14 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Logits parity with the independent PyTorch reference in {@code gpt2-parity/gpt2_reference.py}
  * (Hugging Face GPT-2 layout and math), and the safetensors export round trip.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class Gpt2ParityTest {
   static final GptConfig FIXTURE = new GptConfig(100, 16, 2, 2, 32, 0.0, 1e-5, 0.02);
 
