@@ -130,13 +130,28 @@ public final class OutputLock implements AutoCloseable {
       if ("file".equals(file.toUri().getScheme())) {
         java.nio.file.Path local = Paths.get(file.toUri());
         Files.createDirectories(local.getParent());
+        // The lock appears with its content or not at all: a hard link to a written temporary file
+        // is created atomically and fails if the lock exists. (Create-then-write would leave an
+        // empty lock, held forever, if the process died in between.)
+        java.nio.file.Path tmp = Files.createTempFile(local.getParent(), ".lock-", ".tmp");
         try {
-          Files.createFile(local);
+          Files.write(tmp, content);
+          Files.createLink(local, tmp);
+          return true;
         } catch (java.nio.file.FileAlreadyExistsException e) {
           return false;
+        } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+          // A filesystem without hard links: create, then write.
+          try {
+            Files.createFile(local);
+          } catch (java.nio.file.FileAlreadyExistsException exists) {
+            return false;
+          }
+          Files.write(local, content);
+          return true;
+        } finally {
+          Files.deleteIfExists(tmp);
         }
-        Files.write(local, content);
-        return true;
       }
       try (OutputStream out = fs.create(file, false)) {
         out.write(content);
