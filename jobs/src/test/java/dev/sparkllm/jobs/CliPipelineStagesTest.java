@@ -5,17 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.jobs.pipeline.PipelineRunner;
-import java.io.BufferedReader;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,8 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class CliPipelineStagesTest {
-  private static final Path BROWN = Path.of("../data/brown/brown.jsonl.gz");
-
   @TempDir Path tmp;
 
   /** Small enough for seconds per run; the pipeline's own keys come on top. */
@@ -68,7 +61,7 @@ class CliPipelineStagesTest {
   @Test
   void pipelineFromConfigRunsItsStagesTasksAndResumesAnInterruptedTraining() throws Exception {
     Path input = tmp.resolve("slice.jsonl");
-    Files.write(input, firstLines(30));
+    Files.write(input, BrownCorpus.firstLines(30));
     Path task = tmp.resolve("continue.jsonl");
     Files.writeString(
         task,
@@ -149,7 +142,7 @@ class CliPipelineStagesTest {
   @Test
   void demoOnASmallCorpusThenARerunThenFresh() throws Exception {
     Path input = tmp.resolve("slice.jsonl");
-    Files.write(input, firstLines(30));
+    Files.write(input, BrownCorpus.firstLines(30));
     String out = tmp.resolve("demo").toString();
     // conf/demo.yaml stays the base (2 replicas); only sizes are overridden.
     List<String> settings = with(TINY, "training.checkpoint_interval=0");
@@ -199,17 +192,6 @@ class CliPipelineStagesTest {
         Files.delete(p);
       }
     }
-  }
-
-  private static List<String> firstLines(int n) throws Exception {
-    List<String> lines = new ArrayList<>();
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(BROWN));
-        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-      for (String l = r.readLine(); l != null && lines.size() < n; l = r.readLine()) {
-        lines.add(l);
-      }
-    }
-    return lines;
   }
 
   /** The steps logged in a run's metrics.jsonl. */

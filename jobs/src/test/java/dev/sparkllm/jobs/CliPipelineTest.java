@@ -4,18 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Json;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class CliPipelineTest {
-  private static final Path BROWN = Path.of("../data/brown/brown.jsonl.gz");
   private static final int DOCS = 30;
 
   @TempDir Path tmp;
@@ -34,7 +28,7 @@ class CliPipelineTest {
   @Test
   void rawJsonlToGeneratedText() throws IOException {
     Path input = tmp.resolve("brown-slice.jsonl");
-    Files.write(input, firstLines(BROWN, DOCS));
+    Files.write(input, BrownCorpus.firstLines(DOCS));
     String pre = tmp.resolve("pre").toString();
     String tok = tmp.resolve("tok").toString();
     String data = tmp.resolve("data").toString();
@@ -157,18 +151,6 @@ class CliPipelineTest {
     withMaster[args.length] = "--master";
     withMaster[args.length + 1] = "local[2]";
     return SparkLlm.execute(withMaster);
-  }
-
-  private static List<String> firstLines(Path gz, int n) throws IOException {
-    List<String> lines = new ArrayList<>();
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(gz));
-        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-      for (String l = r.readLine(); l != null && lines.size() < n; l = r.readLine()) {
-        lines.add(l);
-      }
-    }
-    assertThat(lines).hasSize(n);
-    return lines;
   }
 
   private static List<Path> parquetFiles(Path dir) throws IOException {

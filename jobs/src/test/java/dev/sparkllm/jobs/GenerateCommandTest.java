@@ -8,13 +8,12 @@ import dev.sparkllm.core.Json;
 import dev.sparkllm.training.model.Gpt;
 import dev.sparkllm.training.model.Gpt2Weights;
 import dev.sparkllm.training.model.GptConfig;
+import dev.sparkllm.training.testing.CharTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -120,46 +119,7 @@ class GenerateCommandTest {
     }
   }
 
-  /** A character-level BPE tokenizer.json (no merges) over {@link #CHARS}. */
   static String tokenizerJson() {
-    Map<String, Integer> vocab = new LinkedHashMap<>();
-    vocab.put("<|endoftext|>", 0);
-    vocab.put("<|pad|>", 1);
-    for (int i = 0; i < CHARS.length(); i++) {
-      vocab.put(String.valueOf(CHARS.charAt(i)), i + 2);
-    }
-    List<Map<String, Object>> added = new ArrayList<>();
-    for (String s : List.of("<|endoftext|>", "<|pad|>")) {
-      Map<String, Object> a = new LinkedHashMap<>();
-      a.put("id", vocab.get(s));
-      a.put("content", s);
-      a.put("single_word", false);
-      a.put("lstrip", false);
-      a.put("rstrip", false);
-      a.put("normalized", false);
-      a.put("special", true);
-      added.add(a);
-    }
-    Map<String, Object> bpe = new LinkedHashMap<>();
-    bpe.put("type", "BPE");
-    bpe.put("dropout", null);
-    bpe.put("unk_token", "<|pad|>");
-    bpe.put("continuing_subword_prefix", null);
-    bpe.put("end_of_word_suffix", null);
-    bpe.put("fuse_unk", false);
-    bpe.put("byte_fallback", false);
-    bpe.put("vocab", vocab);
-    bpe.put("merges", List.of());
-    Map<String, Object> t = new LinkedHashMap<>();
-    t.put("version", "1.0");
-    t.put("truncation", null);
-    t.put("padding", null);
-    t.put("added_tokens", added);
-    t.put("normalizer", null);
-    t.put("pre_tokenizer", null);
-    t.put("post_processor", null);
-    t.put("decoder", Map.of("type", "Fuse"));
-    t.put("model", bpe);
-    return Json.write(t);
+    return CharTokenizer.json(CHARS);
   }
 }

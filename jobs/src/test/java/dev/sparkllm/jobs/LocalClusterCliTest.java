@@ -3,16 +3,13 @@ package dev.sparkllm.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.sparkllm.training.TokenShards;
+import dev.sparkllm.training.testing.TinyTraining;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,18 +32,7 @@ class LocalClusterCliTest {
   @BeforeAll
   static void tinyData() {
     data = tmp.resolve("data").toString();
-    SparkSession spark = SparkSession.builder().master("local[1]").getOrCreate();
-    try {
-      Random rnd = new Random(7);
-      List<int[]> rows = new ArrayList<>();
-      for (int i = 0; i < 32; i++) {
-        rows.add(rnd.ints(SEQ + 1, 0, VOCAB).toArray());
-      }
-      TokenShards.write(
-          spark, data, Map.of("train", rows, "val", rows.subList(0, 4)), SEQ, VOCAB, null);
-    } finally {
-      spark.stop();
-    }
+    TinyTraining.writeRandomShards(data, 32, SEQ, VOCAB, "val");
   }
 
   /** train's arguments for a model of a few thousand parameters and two steps. */

@@ -7,15 +7,10 @@ import dev.sparkllm.core.Config;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.testing.LocalSpark;
 import dev.sparkllm.jobs.pipeline.PipelineRunner;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.GZIPInputStream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,17 +57,7 @@ class PipelineTest {
   @Test
   void runsEveryStageThenResumesAfterAFailure() throws Exception {
     Path input = tmp.resolve("slice.jsonl");
-    List<String> lines = new ArrayList<>();
-    try (BufferedReader r =
-        new BufferedReader(
-            new InputStreamReader(
-                new GZIPInputStream(Files.newInputStream(Path.of("../data/brown/brown.jsonl.gz"))),
-                StandardCharsets.UTF_8))) {
-      for (String l = r.readLine(); l != null && lines.size() < 20; l = r.readLine()) {
-        lines.add(l);
-      }
-    }
-    Files.write(input, lines);
+    BrownCorpus.write(input, 20);
     String out = tmp.resolve("p").toString();
     List<String> in = List.of(input.toString());
 

@@ -4,19 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkllm.jobs.CliCapture;
 import dev.sparkllm.training.Checkpoints;
-import dev.sparkllm.training.TokenShards;
+import dev.sparkllm.training.testing.TinyTraining;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,18 +35,7 @@ class KillDuringCheckpointTest {
   @BeforeAll
   static void tinyShards() {
     data = tmp.resolve("data").toString();
-    SparkSession spark = SparkSession.builder().master("local[1]").getOrCreate();
-    try {
-      Random rnd = new Random(7);
-      List<int[]> rows = new ArrayList<>();
-      for (int i = 0; i < 64; i++) {
-        rows.add(rnd.ints(SEQ + 1, 0, VOCAB).toArray());
-      }
-      TokenShards.write(
-          spark, data, Map.of("train", rows, "validation", rows.subList(0, 4)), SEQ, VOCAB, null);
-    } finally {
-      spark.stop();
-    }
+    TinyTraining.writeRandomShards(data, 64, SEQ, VOCAB, "validation");
   }
 
   /** train --auto-resume for a model of a few thousand parameters, a checkpoint every step. */

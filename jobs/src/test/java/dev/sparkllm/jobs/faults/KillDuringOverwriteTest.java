@@ -3,12 +3,10 @@ package dev.sparkllm.jobs.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkllm.core.OutputDir;
+import dev.sparkllm.jobs.BrownCorpus;
 import dev.sparkllm.jobs.CliCapture;
 import dev.sparkllm.preprocessing.PreprocessStats;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +14,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
@@ -31,7 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class KillDuringOverwriteTest {
-  static final Path BROWN = Path.of("../data/brown/brown.jsonl.gz");
   static final int OLD_DOCS = 30;
   static final int NEW_DOCS = 45;
 
@@ -136,14 +132,7 @@ class KillDuringOverwriteTest {
 
   /** The first {@code docs} Brown documents: real prose, so most are kept. */
   private Path corpus(String name, int docs) throws IOException {
-    List<String> lines;
-    try (BufferedReader r =
-        new BufferedReader(
-            new InputStreamReader(
-                new GZIPInputStream(Files.newInputStream(BROWN)), StandardCharsets.UTF_8))) {
-      lines = r.lines().limit(docs).toList();
-    }
-    return Files.write(tmp.resolve(name), lines);
+    return BrownCorpus.write(tmp.resolve(name), docs);
   }
 
   private static List<String> args(Path input, Path out, boolean overwrite) {

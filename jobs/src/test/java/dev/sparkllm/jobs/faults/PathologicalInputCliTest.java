@@ -3,14 +3,13 @@ package dev.sparkllm.jobs.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkllm.core.Config;
+import dev.sparkllm.jobs.BrownCorpus;
 import dev.sparkllm.jobs.CliCapture;
 import dev.sparkllm.preprocessing.Document;
 import dev.sparkllm.preprocessing.PreprocessStats;
 import dev.sparkllm.preprocessing.steps.DocumentStep;
 import dev.sparkllm.preprocessing.steps.StepRegistry;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -75,14 +73,7 @@ class PathologicalInputCliTest {
   void bombsLongLinesAndAThrowingStepAreCountedAndTheJobFinishes() throws Exception {
     Path in = Files.createDirectories(tmp.resolve("in"));
     int normal = 20;
-    List<String> brown;
-    try (BufferedReader r =
-        new BufferedReader(
-            new InputStreamReader(
-                new GZIPInputStream(Files.newInputStream(Path.of("../data/brown/brown.jsonl.gz"))),
-                StandardCharsets.UTF_8))) {
-      brown = r.lines().limit(normal).toList();
-    }
+    List<String> brown = BrownCorpus.firstLines(normal);
     Files.writeString(
         in.resolve("normal.jsonl"),
         String.join("\n", brown)

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.apache.spark.sql.SparkSession;
 
 /** Token shards and a tiny-model config for tests that need a real training run (shared). */
@@ -21,6 +22,27 @@ public final class TinyTraining {
       int vocab,
       String tokenizerSha) {
     TokenShards.write(spark, dir, splits, seqLen, vocab, tokenizerSha);
+  }
+
+  /**
+   * Writes {@code rows} random rows of {@code seqLen + 1} ids below {@code vocab} (seed 7) as the
+   * train split and their first 4 as {@code valSplit}, with a local[1] session of its own: for
+   * tests that train from the CLI (which starts its own session afterwards).
+   */
+  public static void writeRandomShards(
+      String dir, int rows, int seqLen, int vocab, String valSplit) {
+    SparkSession spark = SparkSession.builder().master("local[1]").getOrCreate();
+    try {
+      Random rnd = new Random(7);
+      List<int[]> all = new ArrayList<>();
+      for (int i = 0; i < rows; i++) {
+        all.add(rnd.ints(seqLen + 1, 0, vocab).toArray());
+      }
+      TokenShards.write(
+          spark, dir, Map.of("train", all, valSplit, all.subList(0, 4)), seqLen, vocab, null);
+    } finally {
+      spark.stop();
+    }
   }
 
   /** A 2-layer, 32-wide model with context 16 that learns a pattern in tens of steps. */
