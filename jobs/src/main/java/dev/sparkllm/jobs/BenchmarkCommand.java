@@ -4,8 +4,8 @@ import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.jobs.bench.BenchReport;
 import dev.sparkllm.jobs.bench.DistributedArgs;
+import dev.sparkllm.jobs.bench.DistributedBenchOptions;
 import dev.sparkllm.jobs.bench.DistributedBenchmark;
-import dev.sparkllm.jobs.bench.DistributedOptions;
 import dev.sparkllm.jobs.bench.PreprocessBenchmark;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,7 +74,7 @@ final class BenchmarkCommand implements Callable<Integer> {
   }
 
   private int distributed() throws Exception {
-    DistributedOptions o = distributed.toOptions(seed);
+    DistributedBenchOptions o = distributed.toOptions(seed);
     return job.withSpark(
         (cfg, spark) -> {
           Path work = Path.of(output, "distributed-work").toAbsolutePath();

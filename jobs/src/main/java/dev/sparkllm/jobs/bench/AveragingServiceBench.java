@@ -60,7 +60,7 @@ final class AveragingServiceBench {
       double driverMbPerS,
       double serverReduceMsPerRound) {}
 
-  static List<ExchangeRow> run(DistributedOptions o) {
+  static List<ExchangeRow> run(DistributedBenchOptions o) {
     List<ExchangeRow> out = new ArrayList<>();
     for (String size : o.microSizes()) {
       long params = microParams(size, o.vocab());

@@ -98,15 +98,15 @@ public final class DistributedArgs {
   double microSeconds;
 
   /** The checked options; {@code seed} is the command's, shared with the other benchmark. */
-  public DistributedOptions toOptions(long seed) {
-    return new DistributedOptions(
+  public DistributedBenchOptions toOptions(long seed) {
+    return new DistributedBenchOptions(
         presets,
         replicas,
-        DistributedOptions.parseWires(wires),
-        DistributedOptions.parsePerPreset("--steps", steps),
+        DistributedBenchOptions.parseWires(wires),
+        DistributedBenchOptions.parsePerPreset("--steps", steps),
         warmup,
-        DistributedOptions.parsePerPreset("--batch", batch),
-        DistributedOptions.parsePerPreset("--seq", seq),
+        DistributedBenchOptions.parsePerPreset("--batch", batch),
+        DistributedBenchOptions.parsePerPreset("--seq", seq),
         vocab,
         threads,
         microSizes,

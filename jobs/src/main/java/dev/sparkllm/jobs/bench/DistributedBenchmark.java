@@ -65,7 +65,7 @@ public final class DistributedBenchmark {
       int microMinRounds,
       double microMinSeconds,
       List<String> overrides) {
-    static Settings of(DistributedOptions o, List<String> overrides) {
+    static Settings of(DistributedBenchOptions o, List<String> overrides) {
       return new Settings(
           o.presets(),
           o.replicas(),
@@ -95,7 +95,7 @@ public final class DistributedBenchmark {
       String configFile,
       List<String> overrides,
       Path work,
-      DistributedOptions o)
+      DistributedBenchOptions o)
       throws IOException {
     deleteTree(work);
     Files.createDirectories(work);

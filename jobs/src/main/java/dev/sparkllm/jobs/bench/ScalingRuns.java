@@ -43,7 +43,7 @@ final class ScalingRuns {
   }
 
   /** Every preset's rows, after an untimed warm-up when there is anything to train. */
-  List<TrainingRow> run(DistributedOptions o) {
+  List<TrainingRow> run(DistributedBenchOptions o) {
     if (o.presets().isEmpty()) {
       return List.of();
     }
@@ -60,10 +60,10 @@ final class ScalingRuns {
    * for JIT compilation of the data, training and exchange paths, and every ratio would flatter the
    * distributed runs.
    */
-  private void warmUp(DistributedOptions o) {
+  private void warmUp(DistributedBenchOptions o) {
     String preset = GptConfig.TINY;
     int batch = 2;
-    DistributedOptions w = o.forWarmUp(preset, batch);
+    DistributedBenchOptions w = o.forWarmUp(preset, batch);
     Config c = config(w, preset, batch, WireDtype.FP32);
     GptConfig model = GptConfig.fromConfig(c.section("model"), o.vocab());
     int seq = Math.min(w.seq(preset), model.contextLength());
@@ -82,7 +82,7 @@ final class ScalingRuns {
     }
   }
 
-  private List<TrainingRow> preset(DistributedOptions o, String preset) {
+  private List<TrainingRow> preset(DistributedBenchOptions o, String preset) {
     int batch = o.batch(preset);
     Config probe = config(o, preset, batch, WireDtype.FP32);
     GptConfig model = GptConfig.fromConfig(probe.section("model"), o.vocab());
@@ -148,7 +148,7 @@ final class ScalingRuns {
     return out;
   }
 
-  private Config config(DistributedOptions o, String preset, int batch, WireDtype wire) {
+  private Config config(DistributedBenchOptions o, String preset, int batch, WireDtype wire) {
     List<String> all =
         new ArrayList<>(
             List.of(

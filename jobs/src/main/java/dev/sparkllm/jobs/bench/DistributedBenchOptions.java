@@ -10,7 +10,7 @@ import java.util.Map;
  * What {@code benchmark distributed} measures. Per-preset maps may hold "*" for every other preset;
  * "none" as the only preset or micro size runs only the other part.
  */
-public record DistributedOptions(
+public record DistributedBenchOptions(
     List<String> presets,
     List<Integer> replicas,
     List<WireDtype> wires,
@@ -25,7 +25,7 @@ public record DistributedOptions(
     int microRounds,
     double microSeconds,
     long seed) {
-  public DistributedOptions {
+  public DistributedBenchOptions {
     presets = presets.equals(List.of("none")) ? List.of() : List.copyOf(presets);
     microSizes = microSizes.equals(List.of("none")) ? List.of() : List.copyOf(microSizes);
     wires = List.copyOf(wires);
@@ -102,8 +102,8 @@ public record DistributedOptions(
   }
 
   /** These options for the untimed warm-up: one preset, two steps of {@code batch} sequences. */
-  DistributedOptions forWarmUp(String preset, int batchSize) {
-    return new DistributedOptions(
+  DistributedBenchOptions forWarmUp(String preset, int batchSize) {
+    return new DistributedBenchOptions(
         List.of(preset),
         replicas,
         wires,
