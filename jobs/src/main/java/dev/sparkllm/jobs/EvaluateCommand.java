@@ -39,10 +39,7 @@ final class EvaluateCommand implements Callable<Integer> {
               + " {prompt, choices, answer} for classification.")
   List<String> tasks = new ArrayList<>();
 
-  @Option(
-      names = "--overwrite",
-      description = "Replace an output directory spark-llm wrote, once this job succeeds.")
-  boolean overwrite;
+  @Mixin OverwriteOption overwrite;
 
   @Mixin JobOptions job;
 
@@ -51,7 +48,7 @@ final class EvaluateCommand implements Callable<Integer> {
     return job.withSpark(
         (cfg, spark) -> {
           EvaluateJob.EvaluateResult r =
-              EvaluateJob.run(spark, cfg, checkpoint, data, output, tasks, overwrite);
+              EvaluateJob.run(spark, cfg, checkpoint, data, output, tasks, overwrite.requested);
           System.out.printf(
               "evaluate: cross-entropy %.4f, perplexity %.3f, next-token accuracy %.4f"
                   + " (context %d, %d tokens)%n",

@@ -31,10 +31,7 @@ final class PreprocessCommand implements Callable<Integer> {
       description = "Output directory.")
   String output;
 
-  @Option(
-      names = "--overwrite",
-      description = "Replace an output directory spark-llm wrote, once this job succeeds.")
-  boolean overwrite;
+  @Mixin OverwriteOption overwrite;
 
   @Mixin JobOptions job;
 
@@ -42,7 +39,8 @@ final class PreprocessCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     return job.withSpark(
         (cfg, spark) -> {
-          PreprocessJob.Result r = PreprocessJob.run(spark, cfg, inputs, output, overwrite);
+          PreprocessJob.Result r =
+              PreprocessJob.run(spark, cfg, inputs, output, overwrite.requested);
           System.out.printf(
               "preprocess: %d documents in, %d kept, %d rejected; see %s/stats.json%n",
               r.input(), r.kept(), r.rejected(), output);

@@ -38,10 +38,7 @@ final class TokenizeCommand implements Callable<Integer> {
   @Option(names = "--mode", description = "packed or padded (tokenize.mode).")
   String mode;
 
-  @Option(
-      names = "--overwrite",
-      description = "Replace an output directory spark-llm wrote, once this job succeeds.")
-  boolean overwrite;
+  @Mixin OverwriteOption overwrite;
 
   @Mixin JobOptions job;
 
@@ -51,7 +48,8 @@ final class TokenizeCommand implements Callable<Integer> {
     job.prependOverride("tokenize.mode", mode);
     return job.withSpark(
         (cfg, spark) -> {
-          TokenizeJob.Result r = TokenizeJob.run(spark, cfg, input, tokenizer, output, overwrite);
+          TokenizeJob.Result r =
+              TokenizeJob.run(spark, cfg, input, tokenizer, output, overwrite.requested);
           StringBuilder sb = new StringBuilder();
           r.splits().forEach((k, v) -> sb.append(' ').append(k).append(' ').append(v.sequences()));
           System.out.printf(

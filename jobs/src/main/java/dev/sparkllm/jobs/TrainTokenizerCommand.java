@@ -34,10 +34,7 @@ final class TrainTokenizerCommand implements Callable<Integer> {
   @Option(names = "--min-frequency", description = "tokenizer.min_frequency.")
   Integer minFrequency;
 
-  @Option(
-      names = "--overwrite",
-      description = "Replace an output directory spark-llm wrote, once this job succeeds.")
-  boolean overwrite;
+  @Mixin OverwriteOption overwrite;
 
   @Mixin JobOptions job;
 
@@ -48,7 +45,8 @@ final class TrainTokenizerCommand implements Callable<Integer> {
     job.prependOverride("tokenizer.min_frequency", minFrequency);
     return job.withSpark(
         (cfg, spark) -> {
-          TrainTokenizerJob.Result r = TrainTokenizerJob.run(spark, cfg, input, output, overwrite);
+          TrainTokenizerJob.Result r =
+              TrainTokenizerJob.run(spark, cfg, input, output, overwrite.requested);
           System.out.printf(
               "train-tokenizer: %s vocabulary %d (%d merges), %.2f bytes/token on %s; see %s%n",
               r.type(),
