@@ -3,6 +3,7 @@ package dev.sparkllm.jobs;
 import ai.djl.ndarray.NDManager;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
+import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.evaluation.UnigramBaseline;
 import dev.sparkllm.jobs.pipeline.PipelineRunner;
@@ -68,6 +69,13 @@ final class DemoCommand implements Callable<Integer> {
 
   static Map<String, Object> run(
       SparkSession spark, Config cfg, String corpus, String output, boolean fresh) {
+    if (!cfg.getStringList("pipeline.stages").containsAll(PipelineRunner.STAGES)) {
+      // The demo samples from the trained model and reports the evaluation: it needs them all.
+      throw new SparkLlmException(
+          "demo runs every stage, but pipeline.stages is "
+              + cfg.getStringList("pipeline.stages")
+              + "; remove that setting, or use 'pipeline' to run a subset of the stages");
+    }
     stage("preprocess → train-tokenizer → tokenize → train → evaluate on " + corpus);
     PipelineRunner.Result p =
         PipelineRunner.run(spark, cfg, List.of(corpus), output, fresh ? "preprocess" : null);

@@ -36,6 +36,22 @@ class CliErrorsTest {
     assertThat(c.err).contains("valid keys here:").contains("seed");
   }
 
+  /** The demo samples from the trained model: a subset of the stages used to end in an NPE. */
+  @Test
+  void demoWithASubsetOfTheStagesSaysToUsePipeline() {
+    CliCapture c =
+        CliCapture.run(
+            "demo",
+            "--output",
+            tmp.resolve("demo").toString(),
+            "--master",
+            "local[1]",
+            "--set",
+            "pipeline.stages=[preprocess, train-tokenizer]");
+    assertOneLineUserError(c, "pipeline.stages");
+    assertThat(c.err).contains("use 'pipeline'");
+  }
+
   @Test
   void wrongTypeInSet() {
     CliCapture c = preprocess("--set", "preprocess.seed=abc");
