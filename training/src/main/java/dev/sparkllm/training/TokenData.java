@@ -3,6 +3,7 @@ package dev.sparkllm.training;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.core.TokenManifest;
+import dev.sparkllm.core.TokenizeMode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,10 @@ import org.apache.parquet.hadoop.example.GroupReadSupport;
  * {@code input_ids: array<int>} of seq_len+1 ids, and {@code DATA/manifest.json} ({@link
  * TokenManifest}). Shards are read with parquet-hadoop directly (no SparkSession needed, so
  * replicas inside Spark tasks can use it too), one shard in memory at a time.
+ *
+ * <p>When the manifest says {@code mode: padded} the shards also carry {@code loss_mask:
+ * array<int>} (1 on response tokens and the closing end-of-text), and every {@link Batch} carries
+ * it so the loss counts only those targets; packed shards (and minimal manifests) have no mask.
  *
  * <p>Order: each epoch shuffles the shard order and the rows within each shard from the seed; the
  * {@link Position} (epoch, shard, row) is all a checkpoint needs to resume exactly. Rank r of w
@@ -42,9 +47,23 @@ public final class TokenData {
     return files;
   }
 
-  /** All rows of one shard, checked against the manifest. */
+  /** One shard's rows; {@code masks} is null unless the data is padded. */
+  record Shard(List<int[]> ids, List<int[]> masks) {}
+
+  /** True when the shards carry a loss_mask the trainer must honour. */
+  static boolean padded(TokenManifest manifest) {
+    return manifest.tokenize() != null && manifest.tokenize().mode() == TokenizeMode.PADDED;
+  }
+
+  /** All rows of one shard (their ids), checked against the manifest. */
   public static List<int[]> readShard(String file, TokenManifest manifest) {
+    return read(file, manifest).ids();
+  }
+
+  static Shard read(String file, TokenManifest manifest) {
+    boolean padded = padded(manifest);
     List<int[]> rows = new ArrayList<>();
+    List<int[]> masks = padded ? new ArrayList<>() : null;
     try (ParquetReader<Group> reader =
         ParquetReader.builder(new GroupReadSupport(), new Path(file))
             .withConf(Storage.hadoopConf())
@@ -75,6 +94,9 @@ public final class TokenData {
                   + (manifest.seqLen() + 1));
         }
         rows.add(ids);
+        if (padded) {
+          masks.add(mask(file, g, n));
+        }
       }
     } catch (IOException | RuntimeException e) {
       if (e instanceof SparkLlmException s) {
@@ -87,7 +109,36 @@ public final class TokenData {
               + e.getMessage(),
           e);
     }
-    return rows;
+    return new Shard(rows, masks);
+  }
+
+  private static int[] mask(String file, Group g, int n) {
+    if (!g.getType().containsField("loss_mask")) {
+      throw new SparkLlmException(
+          file
+              + " has no loss_mask column but manifest.json says mode padded; re-run tokenize"
+              + " --mode padded, or point --data at packed shards");
+    }
+    Group list = g.getGroup("loss_mask", 0);
+    if (list.getFieldRepetitionCount(0) != n) {
+      throw new SparkLlmException(
+          file
+              + " has a loss_mask of "
+              + list.getFieldRepetitionCount(0)
+              + " values next to "
+              + n
+              + " input_ids; re-run tokenize --mode padded");
+    }
+    int[] mask = new int[n];
+    for (int i = 0; i < n; i++) {
+      int v = list.getGroup(0, i).getInteger(0, 0);
+      if (v != 0 && v != 1) {
+        throw new SparkLlmException(
+            file + " holds loss_mask value " + v + " (only 0 and 1 are allowed)");
+      }
+      mask[i] = v;
+    }
+    return mask;
   }
 
   private final List<String> files;
@@ -99,6 +150,7 @@ public final class TokenData {
   private int[] shardOrder;
   private int loadedShard = -1;
   private List<int[]> shardRows;
+  private List<int[]> shardMasks;
   private int[] rowOrder;
 
   public TokenData(
@@ -122,10 +174,10 @@ public final class TokenData {
    * The next {@code batchSize} rows of this rank; a batch never spans an epoch boundary, and a
    * shard's leftover rows continue into the next shard.
    */
-  public int[][] next(int batchSize) {
-    int[][] batch = null;
+  public Batch next(int batchSize) {
+    Batch batch = null;
     for (int r = 0; r < world; r++) {
-      int[][] b = take(batchSize);
+      Batch b = take(batchSize);
       if (r == rank) {
         batch = b;
       }
@@ -133,8 +185,9 @@ public final class TokenData {
     return batch;
   }
 
-  private int[][] take(int batchSize) {
+  private Batch take(int batchSize) {
     int[][] out = new int[batchSize][];
+    int[][] mask = padded(manifest) ? new int[batchSize][] : null;
     int filled = 0;
     int emptyShards = 0;
     while (filled < batchSize) {
@@ -147,10 +200,14 @@ public final class TokenData {
         advanceShard();
         continue;
       }
-      out[filled++] = shardRows.get(rowOrder[position.row]);
+      int row = rowOrder[position.row];
+      if (mask != null) {
+        mask[filled] = shardMasks.get(row);
+      }
+      out[filled++] = shardRows.get(row);
       position = new Position(position.epoch, position.shard, position.row + 1);
     }
-    return out;
+    return new Batch(out, mask);
   }
 
   private void advanceShard() {
@@ -171,7 +228,9 @@ public final class TokenData {
     }
     int file = shardOrder[position.shard];
     if (file != loadedShard) {
-      shardRows = readShard(files.get(file), manifest);
+      Shard shard = read(files.get(file), manifest);
+      shardRows = shard.ids();
+      shardMasks = shard.masks();
       rowOrder =
           permutation(
               shardRows.size(),
@@ -195,16 +254,23 @@ public final class TokenData {
   }
 
   /** The first {@code maxBatches} full batches of a split in file order (validation). */
-  public static List<int[][]> fixedBatches(
+  public static List<Batch> fixedBatches(
       List<String> files, TokenManifest manifest, int batchSize, int maxBatches) {
-    List<int[][]> batches = new ArrayList<>();
+    List<Batch> batches = new ArrayList<>();
     List<int[]> pending = new ArrayList<>();
+    List<int[]> pendingMasks = new ArrayList<>();
+    boolean padded = padded(manifest);
     for (String f : files) {
-      for (int[] row : readShard(f, manifest)) {
-        pending.add(row);
+      Shard shard = read(f, manifest);
+      for (int i = 0; i < shard.ids().size(); i++) {
+        pending.add(shard.ids().get(i));
+        if (padded) {
+          pendingMasks.add(shard.masks().get(i));
+        }
         if (pending.size() == batchSize) {
-          batches.add(pending.toArray(new int[0][]));
+          batches.add(batch(pending, pendingMasks, padded));
           pending.clear();
+          pendingMasks.clear();
           if (batches.size() == maxBatches) {
             return batches;
           }
@@ -212,8 +278,12 @@ public final class TokenData {
       }
     }
     if (!pending.isEmpty() && batches.size() < maxBatches) {
-      batches.add(pending.toArray(new int[0][]));
+      batches.add(batch(pending, pendingMasks, padded));
     }
     return batches;
+  }
+
+  private static Batch batch(List<int[]> ids, List<int[]> masks, boolean padded) {
+    return new Batch(ids.toArray(new int[0][]), padded ? masks.toArray(new int[0][]) : null);
   }
 }

@@ -74,7 +74,7 @@ final class TrainLoop {
             exchange.rank(),
             exchange.world(),
             position);
-    List<int[][]> val = validationBatches();
+    List<Batch> val = validationBatches();
     logStart();
     // Until a new checkpoint is written the run's result is the one it was restored from: a run
     // resumed already at max_steps or stopped early trains no step and writes none.
@@ -110,13 +110,13 @@ final class TrainLoop {
 
   /** One optimizer step over this replica's micro-batches, gradients reduced by the exchange. */
   private Trainer.StepResult takeStep(TokenData train) {
-    List<int[][]> micro = new ArrayList<>(o.gradAccumSteps());
+    List<Batch> micro = new ArrayList<>(o.gradAccumSteps());
     for (int i = 0; i < o.gradAccumSteps(); i++) {
       micro.add(train.next(o.batchSize()));
     }
     long t0 = System.nanoTime();
     long s = step;
-    double local = trainer.forwardBackward(micro, s);
+    double local = trainer.forwardBackwardBatches(micro, s);
     double[] mean = {local};
     Trainer.StepResult r =
         trainer.applyGradients(s, local, grads -> mean[0] = exchange.reduce(s, local, grads));
@@ -134,11 +134,11 @@ final class TrainLoop {
   }
 
   /** The validation loss when due (and at the last step); updates early stopping. */
-  private Double maybeEvaluate(List<int[][]> val, boolean last) {
+  private Double maybeEvaluate(List<Batch> val, boolean last) {
     if (val.isEmpty() || (step % o.evalInterval() != 0 && !last)) {
       return null;
     }
-    double loss = trainer.evalLoss(val);
+    double loss = trainer.evalLossBatches(val);
     valLosses.add(new double[] {step, loss});
     if (loss < bestVal - o.earlyStoppingMinDelta()) {
       bestVal = loss;
@@ -231,7 +231,7 @@ final class TrainLoop {
     }
   }
 
-  private List<int[][]> validationBatches() {
+  private List<Batch> validationBatches() {
     if (setup.valFiles().isEmpty() && o.evalInterval() > 0) {
       LOG.warn("no validation shards (tokens/split=validation); validation loss is not reported");
     }

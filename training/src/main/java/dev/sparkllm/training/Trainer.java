@@ -160,21 +160,52 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
+   * {@link #step} over batches that may carry a loss mask (see {@link #forwardBackwardBatches}).
+   */
+  public StepResult stepBatches(List<Batch> microBatches, long step) {
+    return applyGradients(step, forwardBackwardBatches(microBatches, step), null);
+  }
+
+  /** {@link #forwardBackwardBatches} over packed rows (every target counts). */
+  public double forwardBackward(List<int[][]> microBatches, long step) {
+    return forwardBackwardBatches(microBatches.stream().map(Batch::packed).toList(), step);
+  }
+
+  /**
    * Forward and backward over the micro-batches, leaving the summed gradients of the mean loss in
    * the parameters' gradient buffers (a distributed trainer averages them before {@link
    * #applyGradients}). Returns the mean loss.
+   *
+   * <p>A micro-batch's loss is the mean cross-entropy over its counted targets (all of them when
+   * packed; those with mask 1 when padded), and the step's loss is the mean of its micro-batches'
+   * losses. A micro-batch whose mask counts no target has no loss: it is skipped (no forward, no
+   * gradient) and the mean runs over the others; if none counts a target the loss is 0 and the
+   * gradients stay zero, rather than 0/0 = NaN.
    */
-  public double forwardBackward(List<int[][]> microBatches, long step) {
+  public double forwardBackwardBatches(List<Batch> microBatches, long step) {
     Engine.getInstance().setRandomSeed(seedFor(options.seed(), step));
+    int k = 0;
+    for (Batch b : microBatches) {
+      k += b.lossTargets() > 0 ? 1 : 0;
+    }
+    if (k == 0) {
+      return 0;
+    }
     try (NDManager scope = manager.newSubManager()) {
       double lossSum = 0;
-      int k = microBatches.size();
       try (AutoCloseable grad = Gradients.recording()) {
-        for (int[][] batch : microBatches) {
-          NDArray rows = toArray(scope, batch);
+        for (Batch batch : microBatches) {
+          if (batch.lossTargets() == 0) {
+            continue;
+          }
+          NDArray rows = toArray(scope, batch.ids());
           NDArray x = rows.get(":, :-1");
           NDArray y = rows.get(":, 1:");
-          NDArray loss = Gpt.crossEntropy(model.forward(store, x, null, true), y);
+          NDArray logits = model.forward(store, x, null, true);
+          NDArray loss =
+              batch.mask() == null
+                  ? Gpt.crossEntropy(logits, y)
+                  : Gpt.crossEntropy(logits, y, toArray(scope, batch.mask()).get(":, 1:"));
           lossSum += loss.getFloat();
           Gradients.backward(loss.mul(Scalars.of(loss, lossScale / k)));
         }
@@ -261,18 +292,37 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  /** Mean loss over {@code batches} without dropout or gradients. */
+  /** Mean loss over packed {@code batches} without dropout or gradients. */
   public double evalLoss(List<int[][]> batches) {
+    return evalLossBatches(batches.stream().map(Batch::packed).toList());
+  }
+
+  /**
+   * Mean over {@code batches} of each batch's loss (counted targets only, as in {@link
+   * #forwardBackwardBatches}) without dropout or gradients; batches that count no target are left
+   * out, and NaN when none is left.
+   */
+  public double evalLossBatches(List<Batch> batches) {
     JniUtils.setGradMode(false);
     double sum = 0;
-    for (int[][] batch : batches) {
+    int n = 0;
+    for (Batch batch : batches) {
+      if (batch.lossTargets() == 0) {
+        continue;
+      }
       try (NDManager scope = manager.newSubManager()) {
-        NDArray rows = toArray(scope, batch);
+        NDArray rows = toArray(scope, batch.ids());
         NDArray logits = model.forward(store, rows.get(":, :-1"), null, false);
-        sum += Gpt.crossEntropy(logits, rows.get(":, 1:")).getFloat();
+        NDArray y = rows.get(":, 1:");
+        NDArray loss =
+            batch.mask() == null
+                ? Gpt.crossEntropy(logits, y)
+                : Gpt.crossEntropy(logits, y, toArray(scope, batch.mask()).get(":, 1:"));
+        sum += loss.getFloat();
+        n++;
       }
     }
-    return batches.isEmpty() ? Double.NaN : sum / batches.size();
+    return n == 0 ? Double.NaN : sum / n;
   }
 
   /** Current parameters' forward in eval mode, for tests and generation. */

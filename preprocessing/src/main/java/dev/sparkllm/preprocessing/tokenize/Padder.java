@@ -3,8 +3,10 @@ package dev.sparkllm.preprocessing.tokenize;
 /**
  * Builds one padded row per instruction example: prompt ids, response ids, end-of-text, then
  * padding to {@code rowLength}. {@code loss_mask[i]} is 1 where id i is a response token or the
- * closing end-of-text (the model learns to answer and to stop), 0 on prompt and padding. The
- * trainer takes targets {@code ids[1:]} with mask {@code mask[1:]}, as for packed rows.
+ * closing end-of-text (the model learns to answer and to stop), 0 on prompt and padding: the mask
+ * is aligned with the ids, not with the targets. The trainer (training's {@code TokenData} and
+ * {@code Trainer}) shifts it with the ids: inputs {@code ids[:-1]}, targets {@code ids[1:]} with
+ * mask {@code mask[1:]}, and the loss is the mean over the targets whose mask is 1.
  *
  * <p>An example longer than a row is truncated on the configured side (right keeps its start, left
  * keeps its end) and counted; one with no response token left after truncation is dropped and

@@ -149,14 +149,29 @@ public final class Gpt extends GptModule {
    * Returns a scalar.
    */
   public static NDArray crossEntropy(NDArray logits, NDArray targets) {
+    return targetLogProbs(logits, targets).mean().neg();
+  }
+
+  /**
+   * Mean next-token cross-entropy in fp32 over the targets whose {@code mask} (B, T; 1 counts, 0
+   * does not) is 1: sum of their losses / their number. The mask must cover at least one target
+   * (callers skip all-zero masks; here they would give 0/0 = NaN). Returns a scalar.
+   */
+  public static NDArray crossEntropy(NDArray logits, NDArray targets, NDArray mask) {
+    NDArray m = mask.toType(DataType.FLOAT32, false);
+    NDArray picked = targetLogProbs(logits, targets).squeeze(-1); // (B, T)
+    // Array×array and array÷array only: the mask is a constant operand autograd may keep.
+    return picked.mul(m).sum().div(m.sum()).neg();
+  }
+
+  /** log p(target) per position, (B, T, 1) in fp32. */
+  private static NDArray targetLogProbs(NDArray logits, NDArray targets) {
     // log_softmax with an fp32 output dtype: the one cast PyTorch tracks for autograd here.
     NDArray logp =
         logits.getDataType() == DataType.FLOAT32
             ? logits.logSoftmax(-1)
             : JniUtils.logSoftmax((PtNDArray) logits, -1, DataType.FLOAT32);
-    NDArray picked =
-        logp.gather(targets.toType(DataType.INT64, false).expandDims(-1), -1); // (B, T, 1)
-    return picked.mean().neg();
+    return logp.gather(targets.toType(DataType.INT64, false).expandDims(-1), -1);
   }
 
   @Override
