@@ -37,35 +37,20 @@ class LocalClusterCliTest {
 
   /** train's arguments for a model of a few thousand parameters and two steps. */
   private static List<String> train(String output, String master, int replicas) {
-    return new ArrayList<>(
-        List.of(
-            "train",
-            "--data",
-            data,
-            "--output",
-            output,
-            "--master",
-            master,
-            "--replicas",
-            String.valueOf(replicas),
-            "--preset",
-            "tiny",
-            "--set",
-            "model.context_length=16",
-            "--set",
-            "model.n_layer=1",
-            "--set",
-            "model.n_head=2",
-            "--set",
-            "model.n_embd=16",
-            "--set",
-            "training.batch_size=2",
-            "--set",
-            "training.max_steps=2",
-            "--set",
-            "training.eval_interval=0",
-            "--set",
-            "training.threads=1"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "train",
+                "--data",
+                data,
+                "--output",
+                output,
+                "--master",
+                master,
+                "--replicas",
+                String.valueOf(replicas)));
+    args.addAll(TinyModelArgs.of(2));
+    return args;
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.sparkllm.jobs.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkllm.jobs.CliCapture;
+import dev.sparkllm.jobs.TinyModelArgs;
 import dev.sparkllm.training.Checkpoints;
 import dev.sparkllm.training.testing.TinyTraining;
 import java.io.IOException;
@@ -10,6 +11,8 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -40,38 +43,14 @@ class KillDuringCheckpointTest {
 
   /** train --auto-resume for a model of a few thousand parameters, a checkpoint every step. */
   static String[] train(String run, long maxSteps) {
-    return new String[] {
-      "train",
-      "--data",
-      data,
-      "--output",
-      run,
-      "--auto-resume",
-      "--master",
-      "local[1]",
-      "--preset",
-      "tiny",
-      "--set",
-      "model.context_length=16",
-      "--set",
-      "model.n_layer=1",
-      "--set",
-      "model.n_head=2",
-      "--set",
-      "model.n_embd=16",
-      "--set",
-      "training.batch_size=2",
-      "--set",
-      "training.max_steps=" + maxSteps,
-      "--set",
-      "training.eval_interval=0",
-      "--set",
-      "training.threads=1",
-      "--set",
-      "training.checkpoint_interval=1",
-      "--set",
-      "training.keep_checkpoints=2",
-    };
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "train", "--data", data, "--output", run, "--auto-resume", "--master", "local[1]"));
+    args.addAll(TinyModelArgs.of(maxSteps));
+    args.addAll(
+        List.of("--set", "training.checkpoint_interval=1", "--set", "training.keep_checkpoints=2"));
+    return args.toArray(String[]::new);
   }
 
   @Test
