@@ -10,6 +10,7 @@ import dev.sparkllm.training.distributed.DistributedOptions;
 import dev.sparkllm.training.distributed.DriverExchange;
 import dev.sparkllm.training.distributed.GradientClient;
 import dev.sparkllm.training.distributed.GradientServer;
+import dev.sparkllm.training.distributed.HmacPeerAuth;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -56,14 +57,26 @@ public final class DistributedTrainJob {
     }
     TrainSetup prepared = TrainSetup.prepare(config, data, output, resume);
     String host = conf.get("spark.driver.host", "localhost");
-    try (GradientServer server = new GradientServer(host, dist.port(), replicas, dist.timeout())) {
+    // Executors connect to spark.driver.host; the service listens where Spark's own driver
+    // endpoints do (spark.driver.bindAddress, e.g. 0.0.0.0 in a container behind a service name).
+    String bind = conf.get("spark.driver.bindAddress", host);
+    HmacPeerAuth auth = HmacPeerAuth.generate(encrypts(conf));
+    GradientServer.Limits limits =
+        GradientServer.Limits.forModel(
+            prepared.model().parameterCount(),
+            replicas,
+            conf.getInt("spark.stage.maxConsecutiveAttempts", 4));
+    try (GradientServer server =
+        new GradientServer(bind, dist.port(), replicas, dist.timeout(), auth, limits)) {
       server.setMetricsLogging(!conf.get("spark.master", "").startsWith("local["));
       LOG.info(
-          "gradient service on {}:{} for {} replicas ({} on the wire)",
+          "gradient service on {}:{} (bound to {}) for {} replicas ({} on the wire, {})",
           host,
           server.port(),
+          bind,
           replicas,
-          dist.wire());
+          dist.wire(),
+          auth.encrypts() ? "authenticated and encrypted" : "authenticated");
       Replica task =
           new Replica(
               HadoopConf.of(spark.sparkContext().hadoopConfiguration()),
@@ -72,7 +85,7 @@ public final class DistributedTrainJob {
               // A relative path would resolve against each executor's working directory.
               Storage.qualify(output),
               resume,
-              new Replica.Service(host, server.port(), replicas, dist));
+              new Replica.Service(host, server.port(), replicas, dist, auth));
       List<Integer> ranks = new ArrayList<>();
       for (int r = 0; r < replicas; r++) {
         ranks.add(r);
@@ -106,10 +119,12 @@ public final class DistributedTrainJob {
         throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
       }
       LOG.info(
-          "gradient service moved {} bytes in, {} bytes out; {} s decoding, averaging, encoding",
+          "gradient service moved {} bytes in, {} bytes out; {} s decoding, averaging, encoding;"
+              + " rejected {}",
           server.bytesReceived(),
           server.bytesSent(),
-          String.format("%.2f", server.reduceNanos() / 1e9));
+          String.format("%.2f", server.reduceNanos() / 1e9),
+          server.rejections().isEmpty() ? "nothing" : server.rejections());
       for (String r : results) {
         if (!r.isEmpty()) {
           return Json.MAPPER.readValue(r, TrainResult.class);
@@ -118,8 +133,21 @@ public final class DistributedTrainJob {
       throw new IllegalStateException("rank 0 returned no result");
     } catch (IOException e) {
       throw new SparkLlmException(
-          "cannot start the gradient service on " + host + ": " + e.getMessage(), e);
+          "cannot start the gradient service on "
+              + bind
+              + " (spark.driver.bindAddress, else spark.driver.host): "
+              + e.getMessage(),
+          e);
     }
+  }
+
+  /**
+   * Gradient traffic is encrypted when Spark encrypts its own: a cluster that pays for encrypted
+   * RPC would not expect the model's gradients in the clear.
+   */
+  static boolean encrypts(SparkConf conf) {
+    return conf.getBoolean("spark.network.crypto.enabled", false)
+        || conf.getBoolean("spark.ssl.enabled", false);
   }
 
   /**
@@ -187,8 +215,11 @@ public final class DistributedTrainJob {
     private final boolean resume;
     private final Service service;
 
-    /** Where the replicas find the driver's gradient service, and how to use it. */
-    record Service(String host, int port, int world, DistributedOptions options)
+    /**
+     * Where the replicas find the driver's gradient service, and how to use it. {@code auth}
+     * carries the run's secret (its toString masks it).
+     */
+    record Service(String host, int port, int world, DistributedOptions options, HmacPeerAuth auth)
         implements Serializable {}
 
     Replica(
@@ -226,7 +257,8 @@ public final class DistributedTrainJob {
                   service.world(),
                   attempt,
                   service.options().wire(),
-                  service.options().timeout())) {
+                  service.options().timeout(),
+                  service.auth())) {
         DriverExchange exchange =
             new DriverExchange(client, rank, service.world(), service.options().checksumInterval());
         TrainResult r;

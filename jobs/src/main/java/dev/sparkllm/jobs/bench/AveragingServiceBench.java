@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import dev.sparkllm.training.distributed.GradientClient;
 import dev.sparkllm.training.distributed.GradientServer;
+import dev.sparkllm.training.distributed.HmacPeerAuth;
 import dev.sparkllm.training.distributed.WireDtype;
 import dev.sparkllm.training.model.GptConfig;
 import java.io.IOException;
@@ -142,7 +143,15 @@ final class AveragingServiceBench {
       nanos.add(new ArrayList<>());
     }
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    try (GradientServer server = new GradientServer("127.0.0.1", 0, n, Duration.ofMinutes(5))) {
+    HmacPeerAuth auth = HmacPeerAuth.generate(false);
+    try (GradientServer server =
+        new GradientServer(
+            "127.0.0.1",
+            0,
+            n,
+            Duration.ofMinutes(5),
+            auth,
+            GradientServer.Limits.forModel(grads.length, n, 4))) {
       long[] reduce = new long[2];
       long[] timedStart = new long[1];
       int[] timedRounds = new int[1];
@@ -173,7 +182,14 @@ final class AveragingServiceBench {
                 () -> {
                   try (GradientClient c =
                       new GradientClient(
-                          "127.0.0.1", server.port(), me, n, 0, wire, Duration.ofMinutes(5))) {
+                          "127.0.0.1",
+                          server.port(),
+                          me,
+                          n,
+                          0,
+                          wire,
+                          Duration.ofMinutes(5),
+                          auth)) {
                     long before = 0;
                     for (int r = 0; ; r++) {
                       barrier.await();

@@ -1,10 +1,18 @@
 package dev.sparkllm.training.distributed;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.training.GradientExchange;
 import dev.sparkllm.training.Trainer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -20,6 +28,7 @@ public final class DriverExchange implements GradientExchange {
   private long commNanos;
   private long lastSent;
   private long lastReceived;
+  private ByteBuffer inbox;
 
   public DriverExchange(GradientClient client, int rank, int world, int checksumInterval) {
     this.client = client;
@@ -40,52 +49,69 @@ public final class DriverExchange implements GradientExchange {
 
   @Override
   public double reduce(long step, double loss, Map<String, NDArray> grads) {
-    int n = 1;
+    NDManager scope = grads.values().iterator().next().getManager();
+    NDList parts = new NDList(grads.size() + 1);
+    long[] splits = new long[grads.size()];
+    long n = 0;
+    int i = 0;
     for (NDArray g : grads.values()) {
-      n += Math.toIntExact(g.size());
+      parts.add(g.flatten());
+      n += g.size();
+      splits[i++] = n;
     }
-    float[] flat = new float[n];
-    int off = 0;
-    for (NDArray g : grads.values()) {
-      float[] v = g.toFloatArray();
-      System.arraycopy(v, 0, flat, off, v.length);
-      off += v.length;
-    }
-    flat[off] = (float) loss;
+    parts.add(scope.create(new float[] {(float) loss}));
+    // One native concatenation and one bulk copy: per-parameter float[]s and NDArrays from heap
+    // arrays cost a replica a quarter of its compute (multi-megabyte arrays every step kept G1 in
+    // humongous-allocation collections; see docs/distributed-training.md, "Part 0").
+    NDArray flat = NDArrays.concat(parts);
+    FloatBuffer values = flat.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
     // Each rank checks its own, so an average of checked inputs needs no second scan: only an
     // overflow could make it non-finite, and the gradient-norm check reports that.
-    checkFinite(step, flat, grads);
+    checkFinite(step, values, grads);
     long t0 = System.nanoTime();
-    float[] avg = client.average(step, flat);
+    FloatBuffer avg = client.average(step, values, inbox(Math.toIntExact(n + 1)));
     commNanos += System.nanoTime() - t0;
-    off = 0;
-    for (Map.Entry<String, NDArray> e : grads.entrySet()) {
-      NDArray g = e.getValue();
-      int len = Math.toIntExact(g.size());
-      float[] part = new float[len];
-      System.arraycopy(avg, off, part, 0, len);
-      off += len;
-      e.setValue(g.getManager().create(part, g.getShape()));
+    float mean = avg.get(Math.toIntExact(n));
+    // The average is copied into native memory the step owns: nothing outside this call aliases
+    // the reused inbox.
+    NDArray all;
+    try (NDArray view = scope.create(inbox, new Shape(n + 1), DataType.FLOAT32)) {
+      all = view.duplicate();
     }
-    return avg[off];
+    NDList pieces = all.split(splits);
+    i = 0;
+    for (Map.Entry<String, NDArray> e : grads.entrySet()) {
+      e.setValue(pieces.get(i++).reshape(e.getValue().getShape()));
+    }
+    return mean;
+  }
+
+  /** The direct buffer the average lands in, allocated once per run (not per step). */
+  private ByteBuffer inbox(int values) {
+    if (inbox == null || inbox.capacity() != values * 4) {
+      inbox = ByteBuffer.allocateDirect(values * 4).order(ByteOrder.nativeOrder());
+    }
+    inbox.clear();
+    return inbox;
   }
 
   /**
    * A non-finite gradient from this rank's backward names its parameter and rank, instead of
    * surfacing later as a NaN gradient norm on every rank.
    */
-  private void checkFinite(long step, float[] flat, Map<String, NDArray> grads) {
+  private void checkFinite(long step, FloatBuffer flat, Map<String, NDArray> grads) {
     int off = 0;
     for (Map.Entry<String, NDArray> e : grads.entrySet()) {
       int len = Math.toIntExact(e.getValue().size());
       for (int i = off; i < off + len; i++) {
-        if (!Float.isFinite(flat[i])) {
+        float v = flat.get(i);
+        if (!Float.isFinite(v)) {
           throw new SparkLlmException(
               String.format(
                   "rank %d: gradient of %s[%d] is %s at step %d, from its own"
                       + " forward/backward (before averaging); training diverged (lower"
                       + " training.learning_rate or set training.grad_clip)",
-                  rank, e.getKey(), i - off, flat[i], step));
+                  rank, e.getKey(), i - off, v, step));
         }
       }
       off += len;

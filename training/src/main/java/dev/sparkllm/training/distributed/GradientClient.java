@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.time.Duration;
 
 /** A replica's connection to the driver's {@link GradientServer}; one exchange at a time. */
@@ -21,10 +23,13 @@ public final class GradientClient implements AutoCloseable {
   private final DataOutputStream out;
   private long bytesSent;
   private long bytesReceived;
+  private byte[] sendBuffer;
+  private byte[] receiveBuffer;
 
   /**
    * @param attempt the barrier stage's attempt number: a newer attempt replaces an older one
    * @param wireDtype how gradients travel
+   * @param auth proves this replica belongs to the run (the service drops it otherwise)
    */
   public GradientClient(
       String host,
@@ -33,7 +38,8 @@ public final class GradientClient implements AutoCloseable {
       int world,
       int attempt,
       WireDtype wireDtype,
-      Duration timeout) {
+      Duration timeout,
+      PeerAuth auth) {
     this.address = host + ":" + port;
     this.rank = rank;
     this.dtype = wireDtype.code();
@@ -44,10 +50,11 @@ public final class GradientClient implements AutoCloseable {
       // The server's watchdog reports a missing rank after the timeout; this is the backstop for a
       // driver that vanished.
       socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis() * 2 + 10_000));
-      in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
-      out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+      PeerAuth.Channel channel = auth.client(socket);
+      in = new DataInputStream(new BufferedInputStream(channel.in(), 1 << 16));
+      out = new DataOutputStream(new BufferedOutputStream(channel.out(), 1 << 16));
       bytesSent += Wire.write(out, Wire.HELLO, rank, attempt, Wire.TEXT, world, new byte[0]);
-      expect(Wire.OK, -1);
+      expect(Wire.OK, -1, 0);
     } catch (IOException e) {
       close();
       throw new SparkLlmException(
@@ -72,18 +79,37 @@ public final class GradientClient implements AutoCloseable {
 
   /** Sends this rank's gradients of {@code step}; returns the average over all ranks. */
   public float[] average(long step, float[] grads) {
+    float[] out = new float[grads.length];
+    average(step, FloatBuffer.wrap(grads), FloatBuffer.wrap(out));
+    return out;
+  }
+
+  /**
+   * Sends {@code grads} (position to limit) as this rank's values of {@code step} and decodes the
+   * average into {@code into} (from its position); returns {@code into} rewound to where it
+   * started. Buffers are reused from step to step.
+   */
+  public FloatBuffer average(long step, FloatBuffer grads, FloatBuffer into) {
+    int n = grads.remaining();
     try {
-      bytesSent +=
-          Wire.write(out, Wire.GRADS, rank, step, dtype, grads.length, Wire.encode(dtype, grads));
-      Wire.Frame f = expect(Wire.AVERAGE, step);
-      if (f.count() != grads.length) {
-        throw new SparkLlmException(
-            "gradient service returned " + f.count() + " values for " + grads.length);
+      sendBuffer = Wire.encode(dtype, grads, sendBuffer);
+      bytesSent += Wire.write(out, Wire.GRADS, rank, step, dtype, n, sendBuffer);
+      Wire.Frame f = expect(Wire.AVERAGE, step, n);
+      if (f.count() != n) {
+        throw new SparkLlmException("gradient service returned " + f.count() + " values for " + n);
       }
-      return f.floats();
+      receiveBuffer = f.payload();
+      int start = into.position();
+      Wire.decode(f.dtype(), n, receiveBuffer, into);
+      return into.position(start);
     } catch (IOException e) {
       throw failed(step, e);
     }
+  }
+
+  /** {@link #average(long, FloatBuffer, FloatBuffer)} into a direct byte buffer of floats. */
+  public FloatBuffer average(long step, FloatBuffer grads, ByteBuffer into) {
+    return average(step, grads, into.asFloatBuffer());
   }
 
   /** Compares this rank's parameter checksum with the others'; throws on divergence. */
@@ -91,14 +117,15 @@ public final class GradientClient implements AutoCloseable {
     try {
       bytesSent +=
           Wire.write(out, Wire.CHECKSUM, rank, step, Wire.FP64, 1, Wire.encodeChecksum(sum));
-      expect(Wire.OK, step);
+      expect(Wire.OK, step, 0);
     } catch (IOException e) {
       throw failed(step, e);
     }
   }
 
-  private Wire.Frame expect(byte kind, long step) throws IOException {
-    Wire.Frame f = Wire.read(in);
+  /** Reads the answer, refusing one longer than {@code values} values before allocating it. */
+  private Wire.Frame expect(byte kind, long step, int values) throws IOException {
+    Wire.Frame f = Wire.read(in, Math.max(1, values), receiveBuffer);
     bytesReceived += f.bytes();
     if (f.kind() == Wire.ERROR) {
       throw new SparkLlmException("gradient service: " + f.text());

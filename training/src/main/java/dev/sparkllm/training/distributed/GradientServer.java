@@ -10,6 +10,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -47,6 +51,13 @@ public final class GradientServer implements AutoCloseable {
 
   private final int world;
   private final long timeoutMs;
+  private final PeerAuth auth;
+  private final Limits limits;
+  private final Semaphore slots;
+  private final Rejections rejections = new Rejections();
+  private final Object replyLock = new Object();
+  private float[] average;
+  private byte[] reply;
   private final ServerSocket socket;
   private final Thread acceptor;
   private final ScheduledExecutorService watchdog;
@@ -64,12 +75,38 @@ public final class GradientServer implements AutoCloseable {
   private volatile boolean logMetrics = true;
   private volatile boolean closed;
 
-  public GradientServer(String bindHost, int port, int world, Duration timeout) throws IOException {
+  /**
+   * What the service accepts from a connection.
+   *
+   * @param maxValues the most values a gradient frame may carry (the model's parameters + 1)
+   * @param maxConnections connections open at once, authenticated or not; more are closed at once
+   * @param handshakeTimeout how long a new connection may take to prove itself and say hello
+   * @param attemptWindow how far ahead of the current stage attempt a hello may be (Spark's
+   *     spark.stage.maxConsecutiveAttempts); beyond it an attempt number is bogus
+   */
+  public record Limits(
+      int maxValues, int maxConnections, Duration handshakeTimeout, int attemptWindow) {
+    /** Limits for {@code world} replicas of a model with {@code parameters} parameters. */
+    public static Limits forModel(long parameters, int world, int attemptWindow) {
+      return new Limits(
+          Math.toIntExact(parameters + 1),
+          2 * world + 4,
+          Duration.ofSeconds(10),
+          Math.max(1, attemptWindow));
+    }
+  }
+
+  public GradientServer(
+      String bindHost, int port, int world, Duration timeout, PeerAuth auth, Limits limits)
+      throws IOException {
     if (world < 1) {
       throw new IllegalArgumentException("world must be >= 1, got " + world);
     }
     this.world = world;
     this.timeoutMs = timeout.toMillis();
+    this.auth = auth;
+    this.limits = limits;
+    this.slots = new Semaphore(limits.maxConnections());
     this.conns = new Conn[world];
     this.finished = new boolean[world];
     this.socket = new ServerSocket();
@@ -104,6 +141,11 @@ public final class GradientServer implements AutoCloseable {
     return failure;
   }
 
+  /** Connections and frames turned away so far, by reason ({@link Rejections}). */
+  public Map<String, Long> rejections() {
+    return rejections.snapshot();
+  }
+
   public long bytesReceived() {
     return bytesIn.get();
   }
@@ -124,8 +166,24 @@ public final class GradientServer implements AutoCloseable {
     while (!closed) {
       try {
         Socket s = socket.accept();
-        s.setTcpNoDelay(true);
-        Thread t = new Thread(() -> serve(s), "gradient-server-conn");
+        if (!slots.tryAcquire()) {
+          rejections.count(
+              Rejections.CONNECTIONS,
+              s.getRemoteSocketAddress(),
+              limits.maxConnections() + " connections already open");
+          s.close();
+          continue;
+        }
+        Thread t =
+            new Thread(
+                () -> {
+                  try {
+                    serve(s);
+                  } finally {
+                    slots.release();
+                  }
+                },
+                "gradient-server-conn");
         t.setDaemon(true);
         t.start();
       } catch (IOException e) {
@@ -143,20 +201,35 @@ public final class GradientServer implements AutoCloseable {
     final int rank;
     final int attempt;
 
-    Conn(Socket socket, int rank, int attempt) throws IOException {
+    /** This rank's last payload and decoded values, reused from step to step. */
+    byte[] payload;
+
+    float[] values;
+
+    Conn(Socket socket, DataOutputStream out, int rank, int attempt) {
       this.socket = socket;
-      this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+      this.out = out;
       this.rank = rank;
       this.attempt = attempt;
     }
 
     void send(byte kind, long step, byte dtype, int count, byte[] payload) {
+      // Sockets have no write timeout: a peer that stops reading would hold this thread (and the
+      // reply lock) for good, so a write that takes longer than a step may is cut off.
+      ScheduledFuture<?> guard;
+      try {
+        guard = watchdog.schedule(this::close, timeoutMs, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        return; // closing
+      }
       try {
         synchronized (this) {
           bytesOut.addAndGet(Wire.write(out, kind, rank, step, dtype, count, payload));
         }
       } catch (IOException e) {
         LOG.warn("gradient server: cannot send to rank {}: {}", rank, e.toString());
+      } finally {
+        guard.cancel(false);
       }
     }
 
@@ -176,17 +249,43 @@ public final class GradientServer implements AutoCloseable {
 
   private void serve(Socket s) {
     Conn conn = null;
+    Object peer = s.getRemoteSocketAddress();
     try (s) {
-      DataInputStream in =
-          new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 16));
-      Wire.Frame hello = Wire.read(in);
+      s.setTcpNoDelay(true);
+      s.setSoTimeout((int) Math.max(1, limits.handshakeTimeout().toMillis()));
+      DataInputStream in;
+      DataOutputStream out;
+      Wire.Frame hello;
+      try {
+        PeerAuth.Channel channel = auth.server(s);
+        in = new DataInputStream(new BufferedInputStream(channel.in(), 1 << 16));
+        out = new DataOutputStream(new BufferedOutputStream(channel.out(), 1 << 16));
+        hello = Wire.read(in, 1);
+      } catch (SocketTimeoutException e) {
+        rejections.count(Rejections.TIMEOUT, peer, "no handshake and hello within the timeout");
+        return;
+      } catch (Wire.MalformedFrameException e) {
+        rejections.count(Rejections.MALFORMED, peer, e.getMessage());
+        return;
+      } catch (IOException e) {
+        rejections.count(Rejections.AUTH, peer, e.getMessage());
+        return;
+      }
       bytesIn.addAndGet(hello.bytes());
-      conn = register(s, hello);
+      conn = register(s, out, hello, peer);
       if (conn == null) {
         return;
       }
+      // The watchdog reports a late rank after the timeout; this only ends a dead connection.
+      s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs * 2 + 10_000));
       while (!closed) {
-        Wire.Frame f = Wire.read(in);
+        Wire.Frame f;
+        try {
+          f = Wire.read(in, limits.maxValues(), conn.payload);
+        } catch (Wire.MalformedFrameException e) {
+          malformed(conn, peer, e.getMessage());
+          break;
+        }
         if (f.kind() == Wire.METRICS) {
           // On a cluster rank 0's own log is an executor's; this puts the run's progress in the
           // driver log, where spark-submit and Airflow show it.
@@ -202,7 +301,16 @@ public final class GradientServer implements AutoCloseable {
           failAttempt(conn, "rank " + conn.rank + " failed" + atStep() + ": " + f.text());
           break;
         }
-        if (!handle(conn, f)) {
+        boolean more;
+        try {
+          more = handle(conn, f);
+        } catch (RuntimeException e) {
+          // A frame that cannot be decoded fails the attempt with the reason now, rather than
+          // leaving the other ranks to wait for the timeout.
+          malformed(conn, peer, e.toString());
+          break;
+        }
+        if (!more) {
           break;
         }
       }
@@ -217,6 +325,11 @@ public final class GradientServer implements AutoCloseable {
     if (conn != null) {
       connectionEnded(conn);
     }
+  }
+
+  private void malformed(Conn conn, Object peer, String why) {
+    rejections.count(Rejections.MALFORMED, peer, "rank " + conn.rank + ": " + why);
+    failAttempt(conn, "rank " + conn.rank + " sent a malformed frame" + atStep() + ": " + why);
   }
 
   /** Fails the other ranks of the current attempt when {@code conn} ended without a goodbye. */
@@ -259,12 +372,14 @@ public final class GradientServer implements AutoCloseable {
     }
   }
 
-  private Conn register(Socket s, Wire.Frame hello) throws IOException {
-    DataOutputStream raw = new DataOutputStream(s.getOutputStream());
+  private Conn register(Socket s, DataOutputStream raw, Wire.Frame hello, Object peer)
+      throws IOException {
     if (hello.kind() != Wire.HELLO
         || hello.rank() < 0
         || hello.rank() >= world
         || hello.count() != world) {
+      rejections.count(
+          Rejections.HELLO, peer, "hello from rank " + hello.rank() + " of " + hello.count());
       Wire.writeText(
           raw,
           Wire.ERROR,
@@ -284,13 +399,16 @@ public final class GradientServer implements AutoCloseable {
     Conn conn;
     List<Conn> dropped = new ArrayList<>();
     synchronized (this) {
-      if (a < attempt) {
-        Wire.writeText(
-            raw,
-            Wire.ERROR,
-            hello.rank(),
-            -1,
-            "stale connection from stage attempt " + a + " (current attempt " + attempt + ")");
+      // Spark numbers a stage's attempts from 0 and gives up after
+      // spark.stage.maxConsecutiveAttempts: a number far beyond the current one is no retry, and
+      // accepting it would make every real retry look stale.
+      if (a < attempt || a > Math.max(attempt, 0) + limits.attemptWindow()) {
+        String why =
+            a < attempt
+                ? "stale connection from stage attempt " + a + " (current attempt " + attempt + ")"
+                : "stage attempt " + a + " is out of range (current attempt " + attempt + ")";
+        rejections.count(Rejections.ATTEMPT, peer, why);
+        Wire.writeText(raw, Wire.ERROR, hello.rank(), -1, why);
         return null;
       }
       if (a > attempt) {
@@ -312,7 +430,7 @@ public final class GradientServer implements AutoCloseable {
       } else if (conns[hello.rank()] != null) {
         dropped.add(conns[hello.rank()]);
       }
-      conn = new Conn(s, hello.rank(), a);
+      conn = new Conn(s, raw, hello.rank(), a);
       conns[hello.rank()] = conn;
     }
     dropped.forEach(Conn::close);
@@ -332,6 +450,7 @@ public final class GradientServer implements AutoCloseable {
     synchronized (this) {
       String refusal = refusal(conn, f);
       if (refusal != null) {
+        rejections.count(Rejections.REFUSED, "rank " + conn.rank, refusal);
         conn.sendText(Wire.ERROR, f.step(), refusal);
         return false;
       }
@@ -386,6 +505,20 @@ public final class GradientServer implements AutoCloseable {
     if (round != null && round.have[conn.rank]) {
       return "rank " + conn.rank + " sent step " + f.step() + " twice";
     }
+    if (!checksum) {
+      for (Round open : gradRounds.values()) {
+        if (open.have[conn.rank]) {
+          // Its values of that step live in the connection's reused buffer until averaged.
+          return "rank "
+              + conn.rank
+              + " sent step "
+              + f.step()
+              + " before step "
+              + open.step
+              + " was averaged";
+        }
+      }
+    }
     return null;
   }
 
@@ -420,7 +553,9 @@ public final class GradientServer implements AutoCloseable {
       round.sums[conn.rank] = f.checksum();
     } else {
       long t0 = System.nanoTime();
-      round.grads[conn.rank] = f.floats();
+      conn.payload = f.payload();
+      conn.values = f.floats(conn.values);
+      round.grads[conn.rank] = conn.values;
       reduceNanos.addAndGet(System.nanoTime() - t0);
     }
     round.have[conn.rank] = true;
@@ -463,14 +598,19 @@ public final class GradientServer implements AutoCloseable {
     } else if (round.sums != null) {
       kind = Wire.OK;
     } else {
-      kind = Wire.AVERAGE;
-      dtype = round.dtype;
-      count = round.count;
-      long t0 = System.nanoTime();
-      float[] avg = round.average();
-      Arrays.fill(round.grads, null); // release the inputs before encoding the output
-      payload = Wire.encode(dtype, avg);
-      reduceNanos.addAndGet(System.nanoTime() - t0);
+      // One average at a time (rounds complete in step order anyway): the output buffers are
+      // reused from step to step.
+      synchronized (replyLock) {
+        long t0 = System.nanoTime();
+        average = round.average(average);
+        Arrays.fill(round.grads, null);
+        reply = Wire.encode(round.dtype, FloatBuffer.wrap(average, 0, round.count), reply);
+        reduceNanos.addAndGet(System.nanoTime() - t0);
+        for (Conn c : targets) {
+          c.send(Wire.AVERAGE, round.step, round.dtype, round.count, reply);
+        }
+      }
+      return;
     }
     for (Conn c : targets) {
       c.send(kind, round.step, dtype, count, payload);

@@ -40,9 +40,9 @@ final class Round {
   /**
    * The mean of the ranks' gradients, accumulated in double in rank order (same bits every run).
    */
-  float[] average() {
-    int n = grads[0].length;
-    float[] out = new float[n];
+  float[] average(float[] reuse) {
+    int n = count;
+    float[] out = reuse != null && reuse.length == n ? reuse : new float[n];
     double w = grads.length;
     for (int i = 0; i < n; i++) {
       double s = 0;

@@ -5,6 +5,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -40,10 +41,13 @@ final class Wire {
 
   static final int HEADER_BYTES = 4 + 1 + 1 + 4 + 8 + 1 + 4 + 4;
 
-  /** Refuse absurd lengths from a foreign client rather than allocating them. */
-  static final int MAX_PAYLOAD = Integer.MAX_VALUE - 64;
+  /** Longest text frame (an error or a metrics line); longer ones are malformed. */
+  static final int MAX_TEXT = 1 << 16;
 
   private Wire() {}
+
+  /** A frame's fixed part, read and checked before its payload is allocated. */
+  record Header(byte kind, int rank, long step, byte dtype, int count, int length) {}
 
   record Frame(byte kind, int rank, long step, byte dtype, int count, byte[] payload) {
     int bytes() {
@@ -60,6 +64,13 @@ final class Wire {
 
     float[] floats() {
       return decode(dtype, count, payload);
+    }
+
+    /** The values decoded into {@code out} (reused across steps), positioned at 0. */
+    float[] floats(float[] out) {
+      float[] into = out != null && out.length == count ? out : new float[count];
+      decode(dtype, count, payload, FloatBuffer.wrap(into));
+      return into;
     }
   }
 
@@ -83,17 +94,72 @@ final class Wire {
   static int writeText(DataOutputStream out, byte kind, int rank, long step, String text)
       throws IOException {
     byte[] b = text.getBytes(StandardCharsets.UTF_8);
+    if (b.length > MAX_TEXT) {
+      b = java.util.Arrays.copyOf(b, MAX_TEXT);
+    }
     return write(out, kind, rank, step, TEXT, b.length, b);
   }
 
-  static Frame read(DataInputStream in) throws IOException {
+  /** Reads a frame whose values may number up to {@code maxValues}, allocating nothing more. */
+  static Frame read(DataInputStream in, int maxValues) throws IOException {
+    return read(in, maxValues, null);
+  }
+
+  /**
+   * Reads a frame, refusing before any allocation a header whose length does not fit its kind,
+   * dtype and {@code maxValues}; the payload reuses {@code reuse} when it has the frame's length.
+   */
+  static Frame read(DataInputStream in, int maxValues, byte[] reuse) throws IOException {
+    Header h = readHeader(in);
+    String bad = invalid(h, maxValues);
+    if (bad != null) {
+      throw new MalformedFrameException(bad);
+    }
+    byte[] payload = reuse != null && reuse.length == h.length() ? reuse : new byte[h.length()];
+    in.readFully(payload);
+    return new Frame(h.kind(), h.rank(), h.step(), h.dtype(), h.count(), payload);
+  }
+
+  /** A frame that breaks the protocol: its sender is dropped, never waited for. */
+  static final class MalformedFrameException extends IOException {
+    MalformedFrameException(String message) {
+      super(message);
+    }
+  }
+
+  /** Why a frame with header {@code h} cannot be valid, or null when it can. */
+  static String invalid(Header h, int maxValues) {
+    int length = h.length();
+    boolean ok =
+        switch (h.kind()) {
+          case GRADS, AVERAGE ->
+              (h.dtype() == FP32 || h.dtype() == BF16)
+                  && h.count() >= 1
+                  && h.count() <= maxValues
+                  && length == (long) h.count() * (h.dtype() == FP32 ? 4 : 2);
+          case CHECKSUM -> h.dtype() == FP64 && h.count() == 1 && length == 8;
+          case HELLO, OK, BYE -> h.dtype() == TEXT && length == 0;
+          case ERROR, METRICS -> h.dtype() == TEXT && length <= MAX_TEXT && h.count() == length;
+          default -> false;
+        };
+    return ok
+        ? null
+        : String.format(
+            "frame kind %d dtype %d with %d values in %d bytes does not fit the protocol (at most"
+                + " %d values)",
+            h.kind(), h.dtype(), h.count(), length, maxValues);
+  }
+
+  static Header readHeader(DataInputStream in) throws IOException {
     int magic = in.readInt();
     if (magic != MAGIC) {
-      throw new IOException(String.format("not a spark-llm gradient frame (magic 0x%08x)", magic));
+      throw new MalformedFrameException(
+          String.format("not a spark-llm gradient frame (magic 0x%08x)", magic));
     }
     byte version = in.readByte();
     if (version != VERSION) {
-      throw new IOException("gradient protocol version " + version + ", expected " + VERSION);
+      throw new MalformedFrameException(
+          "gradient protocol version " + version + ", expected " + VERSION);
     }
     byte kind = in.readByte();
     int rank = in.readInt();
@@ -101,43 +167,57 @@ final class Wire {
     byte dtype = in.readByte();
     int count = in.readInt();
     int length = in.readInt();
-    if (length < 0 || length > MAX_PAYLOAD || count < 0) {
-      throw new IOException("bad frame length " + length + " / count " + count);
+    if (length < 0 || count < 0) {
+      throw new MalformedFrameException("bad frame length " + length + " / count " + count);
     }
-    byte[] payload = new byte[length];
-    in.readFully(payload);
-    return new Frame(kind, rank, step, dtype, count, payload);
+    return new Header(kind, rank, step, dtype, count, length);
   }
 
   static byte[] encode(byte dtype, float[] values) {
+    return encode(dtype, FloatBuffer.wrap(values), null);
+  }
+
+  /**
+   * The payload of {@code values} (position to limit), written into {@code reuse} when it has the
+   * payload's length: a replica sends the same size every step, and a fresh multi-megabyte array
+   * per step kept the garbage collector busy enough to slow the replica's compute.
+   */
+  static byte[] encode(byte dtype, FloatBuffer values, byte[] reuse) {
+    int n = values.remaining();
+    int length = n * (dtype == FP32 ? 4 : 2);
+    byte[] out = reuse != null && reuse.length == length ? reuse : new byte[length];
+    ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
     if (dtype == FP32) {
-      ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
       b.asFloatBuffer().put(values);
-      return b.array();
+    } else {
+      for (int i = 0; i < n; i++) {
+        b.putShort(toBf16(values.get()));
+      }
     }
-    ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-    for (float v : values) {
-      b.putShort(toBf16(v));
-    }
-    return b.array();
+    return out;
   }
 
   static float[] decode(byte dtype, int count, byte[] payload) {
+    float[] out = new float[count];
+    decode(dtype, count, payload, FloatBuffer.wrap(out));
+    return out;
+  }
+
+  /** Decodes {@code count} values of {@code payload} into {@code out} at its position. */
+  static void decode(byte dtype, int count, byte[] payload, FloatBuffer out) {
     int size = dtype == FP32 ? 4 : dtype == BF16 ? 2 : -1;
     if (size < 0 || payload.length != (long) count * size) {
       throw new IllegalArgumentException(
           "payload of " + payload.length + " bytes does not hold " + count + " values");
     }
-    float[] out = new float[count];
     ByteBuffer b = ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN);
     if (dtype == FP32) {
-      b.asFloatBuffer().get(out);
+      out.put(b.asFloatBuffer());
     } else {
       for (int i = 0; i < count; i++) {
-        out[i] = fromBf16(b.getShort());
+        out.put(fromBf16(b.getShort()));
       }
     }
-    return out;
   }
 
   static byte[] encodeChecksum(double v) {

@@ -25,9 +25,23 @@ class GradientServerTest {
     POOL.shutdownNow();
   }
 
+  static final HmacPeerAuth AUTH = HmacPeerAuth.generate(false);
+
+  static GradientServer server(int world, Duration timeout) throws java.io.IOException {
+    return new GradientServer(
+        "127.0.0.1", 0, world, timeout, AUTH, GradientServer.Limits.forModel(1 << 20, world, 4));
+  }
+
   static GradientClient client(GradientServer s, int rank, int world, int attempt, String dtype) {
     return new GradientClient(
-        "127.0.0.1", s.port(), rank, world, attempt, WireDtype.parse(dtype), Duration.ofSeconds(5));
+        "127.0.0.1",
+        s.port(),
+        rank,
+        world,
+        attempt,
+        WireDtype.parse(dtype),
+        Duration.ofSeconds(5),
+        AUTH);
   }
 
   /** Runs {@code body} for each rank on its own thread; returns the results in rank order. */
@@ -47,7 +61,7 @@ class GradientServerTest {
   @Test
   void averagesFp32ExactlyAndCountsBytes() throws Exception {
     float[][] in = {{1f, -2f, 0.1f, 3e-8f}, {2f, 4f, 0.2f, 1e-8f}, {4f, 1f, 0.3f, -1e-8f}};
-    try (GradientServer s = new GradientServer("127.0.0.1", 0, 3, Duration.ofSeconds(5))) {
+    try (GradientServer s = server(3, Duration.ofSeconds(5))) {
       List<Object[]> got =
           ranks(
               3,
@@ -93,7 +107,7 @@ class GradientServerTest {
   @Test
   void rankThatDisconnectsWithoutGoodbyeFailsTheOthersAtOnce() throws Exception {
     // A timeout far beyond the test's run: only the disconnect can end rank 0's wait.
-    try (GradientServer s = new GradientServer("127.0.0.1", 0, 3, Duration.ofMinutes(10));
+    try (GradientServer s = server(3, Duration.ofMinutes(10));
         GradientClient c0 = client(s, 0, 3, 0, "fp32");
         GradientClient c2 = client(s, 2, 3, 0, "fp32")) {
       GradientClient c1 = client(s, 1, 3, 0, "fp32");
@@ -113,7 +127,7 @@ class GradientServerTest {
 
   @Test
   void rankThatFailsReportsItsReasonToTheOthers() throws Exception {
-    try (GradientServer s = new GradientServer("127.0.0.1", 0, 2, Duration.ofMinutes(10));
+    try (GradientServer s = server(2, Duration.ofMinutes(10));
         GradientClient c0 = client(s, 0, 2, 0, "fp32");
         GradientClient c1 = client(s, 1, 2, 0, "fp32")) {
       Future<?> waiting = POOL.submit(() -> c0.average(3, new float[] {1f}));
@@ -149,7 +163,7 @@ class GradientServerTest {
     capture.start();
     config.addAppender(capture, org.apache.logging.log4j.Level.INFO, null);
     ctx.updateLoggers();
-    try (GradientServer s = new GradientServer("127.0.0.1", 0, 1, Duration.ofSeconds(5));
+    try (GradientServer s = server(1, Duration.ofSeconds(5));
         GradientClient c = client(s, 0, 1, 0, "fp32")) {
       c.metrics(5, "{\"step\":5,\"train_loss\":1.25}");
       // Frames of one connection are handled in order: once the average is back, so is the log.
@@ -181,7 +195,7 @@ class GradientServerTest {
 
   @Test
   void bf16OnTheWireHalvesThePayload() throws Exception {
-    try (GradientServer s = new GradientServer("127.0.0.1", 0, 2, Duration.ofSeconds(5))) {
+    try (GradientServer s = server(2, Duration.ofSeconds(5))) {
       List<float[]> got =
           ranks(
               2,
@@ -205,7 +219,7 @@ class GradientServerTest {
     // seen by the server before the next step, and rank 2 never does. The timeout only has to
     // outlast the few milliseconds between those two frames, so a long one costs just the wait
     // and a GC pause or a busy machine cannot turn the expected [2] into [0, 2].
-    try (GradientServer s = new GradientServer("127.0.0.1", 0, 3, Duration.ofSeconds(3));
+    try (GradientServer s = server(3, Duration.ofSeconds(3));
         GradientClient c0 = client(s, 0, 3, 0, "fp32");
         GradientClient c1 = client(s, 1, 3, 0, "fp32");
         GradientClient c2 = client(s, 2, 3, 0, "fp32")) {
@@ -228,7 +242,7 @@ class GradientServerTest {
 
   @Test
   void checksumMismatchFailsEveryRankNamingTheOddOne() throws Exception {
-    try (GradientServer s = new GradientServer("127.0.0.1", 0, 3, Duration.ofSeconds(5))) {
+    try (GradientServer s = server(3, Duration.ofSeconds(5))) {
       List<String> errors =
           ranks(
               3,
@@ -250,7 +264,7 @@ class GradientServerTest {
 
   @Test
   void newStageAttemptReplacesTheOldOneAndStaleFramesAreRejected() throws Exception {
-    try (GradientServer s = new GradientServer("127.0.0.1", 0, 2, Duration.ofSeconds(5))) {
+    try (GradientServer s = server(2, Duration.ofSeconds(5))) {
       GradientClient old0 = client(s, 0, 2, 0, "fp32");
       // Attempt 0 is half-way through step 3 when the stage is retried.
       ranks(
@@ -294,7 +308,7 @@ class GradientServerTest {
     assertThatThrownBy(
             () ->
                 new GradientClient(
-                    "127.0.0.1", port, 0, 1, 0, WireDtype.FP32, Duration.ofSeconds(2)))
+                    "127.0.0.1", port, 0, 1, 0, WireDtype.FP32, Duration.ofSeconds(2), AUTH))
         .isInstanceOf(SparkLlmException.class)
         .hasMessageContaining("rank 0 cannot reach the driver's gradient service at 127.0.0.1:");
   }
