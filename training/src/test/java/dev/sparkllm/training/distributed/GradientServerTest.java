@@ -177,6 +177,51 @@ class GradientServerTest {
     }
   }
 
+  /** Bytes allocated so far by the threads whose names start with {@code prefix}. */
+  static long allocated(String prefix) {
+    com.sun.management.ThreadMXBean mx =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith(prefix)) {
+        sum += Math.max(0, mx.getThreadAllocatedBytes(t.getId()));
+      }
+    }
+    return sum;
+  }
+
+  /**
+   * Multi-megabyte arrays allocated every step made G1 collect every second or two and cost a
+   * replica a quarter of its compute (docs/distributed-training.md, "Part 0"): a step's exchange
+   * must reuse its buffers, on the replica and on the driver.
+   */
+  @Test
+  void exchangesAllocateNoBuffersPerStep() throws Exception {
+    int n = 1 << 20; // 4 MB per frame in fp32
+    java.nio.FloatBuffer grads = java.nio.ByteBuffer.allocateDirect(4 * n).asFloatBuffer();
+    java.nio.ByteBuffer inbox = java.nio.ByteBuffer.allocateDirect(4 * n);
+    for (String dtype : List.of("fp32", "bf16")) {
+      try (GradientServer s = server(1, Duration.ofSeconds(20));
+          GradientClient c = client(s, 0, 1, 0, dtype)) {
+        long[] before = new long[2];
+        for (int step = 0; step < 8; step++) {
+          if (step == 3) { // after the buffers exist and the JIT has warmed up
+            before[0] = allocated("gradient-server-conn");
+            before[1] = allocated(Thread.currentThread().getName());
+          }
+          grads.clear();
+          c.average(step, grads, inbox.clear());
+        }
+        long server = allocated("gradient-server-conn") - before[0];
+        long replica = allocated(Thread.currentThread().getName()) - before[1];
+        // 5 steps of the old path allocated over 3 frames' worth (60 MB) on each side.
+        assertThat(replica).as(dtype + " replica bytes over 5 steps").isLessThan(n);
+        assertThat(server).as(dtype + " driver bytes over 5 steps").isLessThan(n);
+        c.finish();
+      }
+    }
+  }
+
   @Test
   void bf16RoundsToNearestEven() {
     // 1 + 2^-8 lies exactly between two bf16 values: ties go to the even mantissa (1.0).
