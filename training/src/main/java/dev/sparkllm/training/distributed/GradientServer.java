@@ -1,16 +1,10 @@
 package dev.sparkllm.training.distributed;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -30,7 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * (Over 400 lines on purpose: it is one state machine — attempts, rounds, connections, failure —
  * whose invariants hold under one lock; spreading it over classes would spread those invariants.
- * The rounds themselves are {@link Round}, the frames {@link Wire}.)
+ * The rounds themselves are {@link Round}, the frames {@link Wire}, accepting and authenticating
+ * connections {@link ServiceGate}.)
  *
  * <p>The driver's gradient-averaging service. Each step it waits for the flattened gradients of all
  * {@code world} ranks, averages them in fp32 (accumulated in double, in rank order, so every run
@@ -42,6 +36,11 @@ import org.slf4j.LoggerFactory;
  * the stage) drops the old connections and pending rounds, so one server outlives retries; frames
  * from an older attempt, or for a step already averaged, are rejected.
  *
+ * <p>Only the run's replicas get that far: every connection first proves the run's secret through
+ * {@link PeerAuth} within the handshake timeout, at most {@link Limits#maxConnections()} may be
+ * open, and each frame header is checked against its kind and {@link Limits#maxValues()} before its
+ * payload is allocated. Whatever is turned away is counted by reason ({@link #rejections()}).
+ *
  * <p>A rank whose connection ends without a goodbye (its executor JVM died, or the replica threw)
  * fails every other rank of that attempt at once, naming it: they would otherwise sit in a socket
  * read until the timeout while still holding the task slots the retried stage needs.
@@ -51,15 +50,12 @@ public final class GradientServer implements AutoCloseable {
 
   private final int world;
   private final long timeoutMs;
-  private final PeerAuth auth;
   private final Limits limits;
-  private final Semaphore slots;
   private final Rejections rejections = new Rejections();
+  private final ServiceGate gate;
   private final Object replyLock = new Object();
   private float[] average;
   private byte[] reply;
-  private final ServerSocket socket;
-  private final Thread acceptor;
   private final ScheduledExecutorService watchdog;
   private final Conn[] conns;
   private final Map<Long, Round> gradRounds = new HashMap<>();
@@ -104,14 +100,9 @@ public final class GradientServer implements AutoCloseable {
     }
     this.world = world;
     this.timeoutMs = timeout.toMillis();
-    this.auth = auth;
     this.limits = limits;
-    this.slots = new Semaphore(limits.maxConnections());
     this.conns = new Conn[world];
     this.finished = new boolean[world];
-    this.socket = new ServerSocket();
-    socket.setReuseAddress(true);
-    socket.bind(new InetSocketAddress(InetAddress.getByName(bindHost), port), 64);
     this.watchdog =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -119,13 +110,11 @@ public final class GradientServer implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.acceptor = new Thread(this::acceptLoop, "gradient-server-accept");
-    acceptor.setDaemon(true);
-    acceptor.start();
+    this.gate = new ServiceGate(bindHost, port, auth, limits, rejections, this::serve);
   }
 
   public int port() {
-    return socket.getLocalPort();
+    return gate.port();
   }
 
   /** Off where rank 0 logs into the driver's own log already (local mode). */
@@ -160,38 +149,6 @@ public final class GradientServer implements AutoCloseable {
    */
   public long reduceNanos() {
     return reduceNanos.get();
-  }
-
-  private void acceptLoop() {
-    while (!closed) {
-      try {
-        Socket s = socket.accept();
-        if (!slots.tryAcquire()) {
-          rejections.count(
-              Rejections.CONNECTIONS,
-              s.getRemoteSocketAddress(),
-              limits.maxConnections() + " connections already open");
-          s.close();
-          continue;
-        }
-        Thread t =
-            new Thread(
-                () -> {
-                  try {
-                    serve(s);
-                  } finally {
-                    slots.release();
-                  }
-                },
-                "gradient-server-conn");
-        t.setDaemon(true);
-        t.start();
-      } catch (IOException e) {
-        if (!closed) {
-          LOG.warn("gradient server accept failed: {}", e.toString());
-        }
-      }
-    }
   }
 
   /** One rank's connection; writes are serialized per connection. */
@@ -247,37 +204,17 @@ public final class GradientServer implements AutoCloseable {
     }
   }
 
-  private void serve(Socket s) {
+  private void serve(ServiceGate.Admitted a) {
     Conn conn = null;
-    Object peer = s.getRemoteSocketAddress();
-    try (s) {
-      s.setTcpNoDelay(true);
-      s.setSoTimeout((int) Math.max(1, limits.handshakeTimeout().toMillis()));
-      DataInputStream in;
-      DataOutputStream out;
-      Wire.Frame hello;
-      try {
-        PeerAuth.Channel channel = auth.server(s);
-        in = new DataInputStream(new BufferedInputStream(channel.in(), 1 << 16));
-        out = new DataOutputStream(new BufferedOutputStream(channel.out(), 1 << 16));
-        hello = Wire.read(in, 1);
-      } catch (SocketTimeoutException e) {
-        rejections.count(Rejections.TIMEOUT, peer, "no handshake and hello within the timeout");
-        return;
-      } catch (Wire.MalformedFrameException e) {
-        rejections.count(Rejections.MALFORMED, peer, e.getMessage());
-        return;
-      } catch (IOException e) {
-        rejections.count(Rejections.AUTH, peer, e.getMessage());
-        return;
-      }
+    Object peer = a.peer();
+    DataInputStream in = a.in();
+    try {
+      Wire.Frame hello = a.hello();
       bytesIn.addAndGet(hello.bytes());
-      conn = register(s, out, hello, peer);
+      conn = register(a.socket(), a.out(), hello, peer);
       if (conn == null) {
         return;
       }
-      // The watchdog reports a late rank after the timeout; this only ends a dead connection.
-      s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs * 2 + 10_000));
       while (!closed) {
         Wire.Frame f;
         try {
@@ -655,11 +592,7 @@ public final class GradientServer implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    try {
-      socket.close();
-    } catch (IOException e) {
-      // Closing anyway.
-    }
+    gate.close();
     watchdog.shutdownNow();
     synchronized (this) {
       current().forEach(Conn::close);
