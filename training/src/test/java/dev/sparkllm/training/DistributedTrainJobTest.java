@@ -206,6 +206,17 @@ class DistributedTrainJobTest {
   }
 
   @Test
+  void gradientTrafficIsEncryptedWhenSparkEncryptsItsOwn() {
+    org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf(false);
+    assertThat(DistributedTrainJob.encrypts(conf)).isFalse();
+    assertThat(
+            DistributedTrainJob.encrypts(conf.clone().set("spark.network.crypto.enabled", "true")))
+        .isTrue();
+    assertThat(DistributedTrainJob.encrypts(conf.clone().set("spark.ssl.enabled", "true")))
+        .isTrue();
+  }
+
+  @Test
   void dynamicAllocationIsRefused() {
     org.apache.spark.SparkConf conf =
         new org.apache.spark.SparkConf().set("spark.dynamicAllocation.enabled", "true");
