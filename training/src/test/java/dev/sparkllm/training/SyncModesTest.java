@@ -194,6 +194,43 @@ class SyncModesTest {
     }
   }
 
+  /**
+   * Evaluations fall on the first sync at or after each multiple of eval_interval (3 → syncs 4 and
+   * 6 with H=2); early stopping there writes a checkpoint that holds rank 1's state too.
+   */
+  @Test
+  void earlyStoppingAtASyncCheckpointsEveryRank(@TempDir Path tmp) {
+    String run = tmp.resolve("stop").toString();
+    TrainResult r =
+        DistributedTrainJob.run(
+            spark,
+            config(
+                "training.max_steps=20",
+                "training.eval_interval=3",
+                "training.eval_batches=1",
+                "training.early_stopping_patience=1",
+                // Only the first evaluation counts as an improvement: the run stops at the second.
+                "training.early_stopping_min_delta=100",
+                "training.distributed.sync=diloco",
+                "training.distributed.sync_every=2"),
+            data,
+            run,
+            false,
+            2);
+    assertThat(r.stoppedEarly()).isTrue();
+    assertThat(r.finalStep()).isEqualTo(6);
+    assertThat(r.valLosses()).extracting(v -> v[0]).containsExactly(4.0, 6.0);
+    Path last = Path.of(run, "checkpoints", "step-0000006");
+    assertThat(last.resolve("optimizer-rank-1.safetensors")).exists();
+    try (var files = Files.list(Path.of(run, "checkpoints"))) {
+      // The staged copies are gone once bundled.
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .noneMatch(n -> n.startsWith(".replica-"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   @Test
   void badSyncSettingsAreOneLineErrorsNamingTheKey() {
     assertThatThrownBy(
