@@ -28,7 +28,9 @@ import org.apache.hadoop.fs.Path;
 /**
  * {@code RUN/checkpoints/step-NNNNNNN/}: {@code model.safetensors} (Hugging Face GPT-2 names, so
  * transformers loads it with {@code config.json}), {@code optimizer.safetensors} (AdamW moments),
- * {@code state.json} and {@code SHA256SUMS}; then {@code RUN/checkpoints/latest} names it.
+ * {@code state.json} and {@code SHA256SUMS}; then {@code RUN/checkpoints/latest} names it. With
+ * {@code training.distributed.sync} local_sgd or diloco also every other rank's optimizer state
+ * ({@code optimizer-rank-r.safetensors}) and DiLoCo's outer momentum ({@code outer.safetensors}).
  *
  * <p>Guarantees: a step directory appears whole (written under a unique temporary name and renamed
  * on filesystems; on object stores {@code SHA256SUMS} is the last PUT, so a partial directory never
