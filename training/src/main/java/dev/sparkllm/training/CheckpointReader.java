@@ -53,7 +53,7 @@ final class CheckpointReader {
                 + " is not '<64 hex digits>  <file name>' (damaged checkpoint); use another one");
       }
       String name = m.group(2);
-      if (!Checkpoints.FILES.contains(name)) {
+      if (!Checkpoints.allowed(name)) {
         throw new SparkLlmException(
             sumsPath
                 + " line "
@@ -62,7 +62,7 @@ final class CheckpointReader {
                 + (name.length() <= 60 ? name : name.substring(0, 60) + "…")
                 + "', not one of the checkpoint files "
                 + new TreeSet<>(Checkpoints.FILES)
-                + "; refusing to read it");
+                + " or optimizer-rank-N.safetensors; refusing to read it");
       }
       if (out.put(name, m.group(1).toLowerCase(java.util.Locale.ROOT)) != null) {
         throw new SparkLlmException(sumsPath + " lists " + name + " twice (damaged checkpoint)");

@@ -28,7 +28,9 @@ import org.apache.hadoop.fs.Path;
 /**
  * {@code RUN/checkpoints/step-NNNNNNN/}: {@code model.safetensors} (Hugging Face GPT-2 names, so
  * transformers loads it with {@code config.json}), {@code optimizer.safetensors} (AdamW moments),
- * {@code state.json} and {@code SHA256SUMS}; then {@code RUN/checkpoints/latest} names it.
+ * {@code state.json} and {@code SHA256SUMS}; then {@code RUN/checkpoints/latest} names it. With
+ * {@code training.distributed.sync} local_sgd or diloco also every other rank's optimizer state
+ * ({@code optimizer-rank-r.safetensors}) and DiLoCo's outer momentum ({@code outer.safetensors}).
  *
  * <p>Guarantees: a step directory appears whole (written under a unique temporary name and renamed
  * on filesystems; on object stores {@code SHA256SUMS} is the last PUT, so a partial directory never
@@ -46,8 +48,28 @@ public final class Checkpoints {
   public static final String SUMS = "SHA256SUMS";
   public static final String LATEST = "latest";
 
+  /** DiLoCo's outer momentum ({@code training.distributed.sync: diloco}). */
+  public static final String OUTER = "outer.safetensors";
+
   /** The files a checkpoint may list in {@code SHA256SUMS}; any other name is refused. */
-  static final Set<String> FILES = Set.of(MODEL, OPTIMIZER, STATE, HF_CONFIG);
+  static final Set<String> FILES = Set.of(MODEL, OPTIMIZER, STATE, HF_CONFIG, OUTER);
+
+  /**
+   * Rank r's own AdamW state when replicas keep local optimizer state between syncs ({@code
+   * local_sgd}, {@code diloco}); rank 0's is {@link #OPTIMIZER}.
+   */
+  static final Pattern REPLICA_OPTIMIZER =
+      Pattern.compile("optimizer-rank-([1-9]\\d{0,5})\\.safetensors");
+
+  /** The name of rank {@code rank}'s optimizer file (rank &gt; 0). */
+  static String replicaOptimizer(int rank) {
+    return "optimizer-rank-" + rank + ".safetensors";
+  }
+
+  /** True for a name a checkpoint's {@code SHA256SUMS} may list. */
+  static boolean allowed(String name) {
+    return FILES.contains(name) || REPLICA_OPTIMIZER.matcher(name).matches();
+  }
 
   /** Temporary names of {@link #save} and {@code latest}'s writer (and the fixed one of old). */
   private static final Pattern LEFTOVER =
@@ -66,6 +88,15 @@ public final class Checkpoints {
 
   /** Writes a checkpoint of {@code trainer} with {@code state} and points {@code latest} at it. */
   public static String save(String run, Trainer trainer, CheckpointState state, int keep) {
+    return save(run, trainer, state, keep, Map.of());
+  }
+
+  /**
+   * {@link #save} with {@code extra} files (name → bytes; names {@link #allowed}), e.g. the outer
+   * optimizer's state and the other ranks' optimizer states.
+   */
+  static String save(
+      String run, Trainer trainer, CheckpointState state, int keep, Map<String, byte[]> extra) {
     long step = state.step();
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put(MODEL, Gpt2Weights.export(trainer.model()));
@@ -73,6 +104,13 @@ public final class Checkpoints {
     files.put(
         HF_CONFIG,
         Json.write(trainer.model().config().toHfConfig()).getBytes(StandardCharsets.UTF_8));
+    extra.forEach(
+        (n, b) -> {
+          if (!allowed(n) || files.containsKey(n)) {
+            throw new IllegalArgumentException("not an extra checkpoint file: " + n);
+          }
+          files.put(n, b);
+        });
     files.put(STATE, state.toJsonBytes());
     StringBuilder sums = new StringBuilder();
     files.forEach((n, b) -> sums.append(Hashing.sha256Hex(b)).append("  ").append(n).append('\n'));
@@ -163,8 +201,13 @@ public final class Checkpoints {
     return CheckpointPointer.resolve(run);
   }
 
-  /** A verified checkpoint: every file's SHA-256 matches SHA256SUMS. */
-  public record Loaded(String dir, JsonNode state, byte[] model, byte[] optimizer) {}
+  /**
+   * A verified checkpoint: every file's SHA-256 matches SHA256SUMS.
+   *
+   * @param files every file the sums list, by name (including the ones above)
+   */
+  public record Loaded(
+      String dir, JsonNode state, byte[] model, byte[] optimizer, Map<String, byte[]> files) {}
 
   public static Loaded load(String checkpoint) {
     Map<String, byte[]> files = CheckpointReader.readVerified(checkpoint, null);
@@ -175,7 +218,7 @@ public final class Checkpoints {
     }
     try {
       JsonNode state = Json.MAPPER.readTree(files.get(STATE));
-      return new Loaded(checkpoint, state, files.get(MODEL), files.get(OPTIMIZER));
+      return new Loaded(checkpoint, state, files.get(MODEL), files.get(OPTIMIZER), files);
     } catch (IOException e) {
       throw new SparkLlmException("checkpoint " + checkpoint + ": state.json is not valid JSON");
     }
@@ -206,10 +249,19 @@ public final class Checkpoints {
     Gpt2Weights.load(trainer.model(), c.model(), Storage.join(c.dir(), MODEL));
     trainer.weightsChanged();
     String optimizer = Storage.join(c.dir(), OPTIMIZER);
-    SafetensorsHeader.check(c.optimizer(), optimizer);
     try (NDManager m = trainer.manager().newSubManager()) {
-      NDList opt = NDList.decode(m, new ByteArrayInputStream(c.optimizer()));
+      NDList opt = decode(m, c.optimizer(), optimizer);
       trainer.optimizer().load(opt, c.state().path("optimizer_steps").asLong(), optimizer);
+    }
+  }
+
+  /** A checked safetensors file's arrays, owned by {@code m}; {@code origin} names it in errors. */
+  static NDList decode(NDManager m, byte[] safetensors, String origin) {
+    SafetensorsHeader.check(safetensors, origin);
+    try {
+      return NDList.decode(m, new ByteArrayInputStream(safetensors));
+    } catch (RuntimeException e) {
+      throw new SparkLlmException(origin + " is not a readable safetensors file: " + e, e);
     }
   }
 

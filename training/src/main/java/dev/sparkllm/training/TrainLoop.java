@@ -5,14 +5,19 @@ import dev.sparkllm.core.Storage;
 import dev.sparkllm.training.model.Gpt2Weights;
 import dev.sparkllm.training.model.GptConfig;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The training loop of one replica, single or one of many: restore, then step, maybe evaluate,
  * maybe log, maybe checkpoint. How replicas combine their gradients is the {@link
- * GradientExchange}'s business; rank 0 is the writer of metrics and checkpoints.
+ * GradientExchange}'s business; rank 0 is the writer of metrics and checkpoints. With {@code
+ * training.distributed.sync} local_sgd or diloco, replicas step alone and meet every H steps
+ * ({@link LocalSync}); evaluations, checkpoints and parameter checks then happen at those syncs
+ * only, when every replica holds the same weights.
  */
 final class TrainLoop {
   private static final Logger LOG = LoggerFactory.getLogger(TrainLoop.class);
@@ -28,9 +33,16 @@ final class TrainLoop {
   private final ProgressLine progress;
   private final long tokensPerStep;
 
+  /** Null with {@code sync: step}. */
+  private LocalSync sync;
+
   private final List<Double> losses = new ArrayList<>();
   private final List<double[]> valLosses = new ArrayList<>();
   private long step;
+
+  /** The step of the last boundary: the last step with {@code sync: step}, else the last sync. */
+  private long lastBoundary;
+
   private double bestVal = Double.POSITIVE_INFINITY;
   private int badEvals;
   private boolean stopped;
@@ -65,6 +77,10 @@ final class TrainLoop {
    */
   TrainResult run(Checkpoints.Loaded from) {
     TokenData.Position position = restore(from);
+    if (o.sync().local()) {
+      sync = LocalSync.start(trainer, o.sync(), exchange, output, from);
+    }
+    lastBoundary = step;
     exchange.check(step, trainer);
     TokenData train =
         new TokenData(
@@ -84,13 +100,27 @@ final class TrainLoop {
     while (step < o.maxSteps() && !stopped) {
       Trainer.StepResult r = takeStep(train);
       boolean last = step == o.maxSteps();
-      Double valLoss = maybeEvaluate(val, last);
+      boolean boundary = sync == null || sync.syncsAt(step, o.maxSteps());
+      Double valLoss = boundary ? maybeEvaluate(val, last) : null;
       maybeLog(r, valLoss, last);
-      boolean due = o.checkpointInterval() > 0 && step % o.checkpointInterval() == 0;
-      if ((last || stopped || due) && writer) {
+      boolean due = boundary && crossed(o.checkpointInterval());
+      if (boundary && (last || stopped || due) && writer) {
         metrics.write();
         checkpoint =
-            Checkpoints.save(output, trainer, state(train.position()), o.keepCheckpoints());
+            sync == null
+                ? Checkpoints.save(output, trainer, state(train.position()), o.keepCheckpoints())
+                : Checkpoints.save(
+                    output,
+                    trainer,
+                    state(train.position()),
+                    o.keepCheckpoints(),
+                    sync.checkpointFiles(step));
+        if (sync != null) {
+          sync.checkpointed(step);
+        }
+      }
+      if (boundary) {
+        lastBoundary = step;
       }
     }
     progress.finish();
@@ -119,12 +149,20 @@ final class TrainLoop {
     double local = trainer.forwardBackwardBatches(micro, s);
     double[] mean = {local};
     Trainer.StepResult r =
-        trainer.applyGradients(s, local, grads -> mean[0] = exchange.reduce(s, local, grads));
+        sync != null
+            ? trainer.applyGradients(s, local, null)
+            : trainer.applyGradients(s, local, grads -> mean[0] = exchange.reduce(s, local, grads));
     step++;
+    if (sync != null && sync.syncsAt(step, o.maxSteps())) {
+      // Between syncs the loss is this replica's own; at a sync, the replicas' mean.
+      mean[0] = sync.sync(step, local, mayCheckpoint());
+    }
     // Timed with the step: the exchange counts the checksum round as communication, and
     // compute_ms = step time − communication would otherwise go negative (clamped to 0) whenever
-    // a replica waits for a slower one's checksum.
-    exchange.check(step, trainer);
+    // a replica waits for a slower one's checksum. Replicas only agree at syncs.
+    if (sync == null || sync.syncsAt(step, o.maxSteps())) {
+      exchange.check(step, trainer);
+    }
     windowNanos += System.nanoTime() - t0;
     windowSteps++;
     losses.add(mean[0]);
@@ -133,9 +171,27 @@ final class TrainLoop {
     return new Trainer.StepResult(mean[0], r.gradNorm(), r.lr(), r.skipped());
   }
 
+  /**
+   * True when a multiple of {@code interval} lies in (last boundary, step]: every multiple with
+   * {@code sync: step}, else the first sync at or after each multiple.
+   */
+  private boolean crossed(int interval) {
+    return interval > 0 && step / interval > lastBoundary / interval;
+  }
+
+  /**
+   * Whether the sync after this step may be followed by a checkpoint (the replicas must stage their
+   * optimizer state before it): one is due, or an evaluation that may stop the run.
+   */
+  private boolean mayCheckpoint() {
+    return step == o.maxSteps()
+        || crossed(o.checkpointInterval())
+        || (o.earlyStoppingPatience() > 0 && crossed(o.evalInterval()));
+  }
+
   /** The validation loss when due (and at the last step); updates early stopping. */
   private Double maybeEvaluate(List<Batch> val, boolean last) {
-    if (val.isEmpty() || (step % o.evalInterval() != 0 && !last)) {
+    if (val.isEmpty() || (!crossed(o.evalInterval()) && !last)) {
       return null;
     }
     double loss = trainer.evalLossBatches(val);
@@ -163,8 +219,12 @@ final class TrainLoop {
     double tps = windowTokens / Math.max(1e-9, (now - windowStart) / 1e9);
     windowStart = now;
     windowTokens = 0;
-    String line =
-        metrics.record(step, r, valLoss, tps, exchange.windowMetrics(windowNanos, windowSteps));
+    Map<String, Object> extra = new LinkedHashMap<>();
+    if (sync != null) {
+      extra.putAll(sync.metrics());
+    }
+    extra.putAll(exchange.windowMetrics(windowNanos, windowSteps));
+    String line = metrics.record(step, r, valLoss, tps, extra);
     windowNanos = 0;
     windowSteps = 0;
     if (writer) {

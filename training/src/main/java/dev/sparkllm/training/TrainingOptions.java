@@ -31,7 +31,8 @@ public record TrainingOptions(
     int keepCheckpoints,
     int logInterval,
     int threads,
-    String initFrom)
+    String initFrom,
+    SyncOptions sync)
     implements Serializable {
 
   public TrainingOptions {
@@ -40,6 +41,7 @@ public record TrainingOptions(
     positive(maxSteps, "max_steps");
     Objects.requireNonNull(device, "You must specify training.device");
     Objects.requireNonNull(precision, "You must specify training.precision");
+    Objects.requireNonNull(sync, "You must specify training.distributed.sync");
     if (learningRate <= 0 || minLr < 0 || minLr > learningRate) {
       throw new SparkLlmException(
           "training.learning_rate must be > 0 and training.min_lr in [0, learning_rate]");
@@ -82,7 +84,8 @@ public record TrainingOptions(
         t.getInt("keep_checkpoints"),
         t.getInt("log_interval"),
         t.getInt("threads"),
-        t.getString("init_from"));
+        t.getString("init_from"),
+        SyncOptions.fromConfig(t.section("distributed")));
   }
 
   public int decaySteps() {

@@ -129,17 +129,32 @@ class DistributedTrainClusterTest {
   @Test
   void executorKilledMidTrainingResumesFromCheckpointAndEndsAsAnUninterruptedRun()
       throws Exception {
+    killOneExecutorAndCompare("step");
+  }
+
+  /**
+   * The same with DiLoCo (H=5): the retried replicas get back their own AdamW moments and the outer
+   * momentum from the checkpoint of the last sync, and end where the uninterrupted run did.
+   */
+  @Test
+  void executorKilledDuringDilocoTrainingEndsAsAnUninterruptedRun() throws Exception {
+    killOneExecutorAndCompare("diloco");
+  }
+
+  private void killOneExecutorAndCompare(String sync) throws Exception {
     Config config =
         DistributedTrainJobTest.config(
             "training.max_steps=200",
             "training.checkpoint_interval=10",
             "training.log_interval=10",
             "training.distributed.checksum_interval=10",
-            "training.distributed.timeout_s=120");
-    String reference = tmp.resolve("uninterrupted").toString();
+            "training.distributed.timeout_s=120",
+            "training.distributed.sync=" + sync,
+            "training.distributed.sync_every=5");
+    String reference = tmp.resolve("uninterrupted-" + sync).toString();
     DistributedTrainJob.run(spark, config, data, reference, false, 2);
 
-    String run = tmp.resolve("killed").toString();
+    String run = tmp.resolve("killed-" + sync).toString();
     int failedBefore = failedStageAttempts.get();
     CompletableFuture<TrainResult> job =
         CompletableFuture.supplyAsync(
