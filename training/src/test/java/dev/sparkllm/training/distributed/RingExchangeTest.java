@@ -1,6 +1,7 @@
 package dev.sparkllm.training.distributed;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -237,6 +238,36 @@ class RingExchangeTest {
       assertThat(s.bytesSent()).isEqualTo((long) world * Wire.HEADER_BYTES);
       assertThat(s.reduceNanos()).isZero();
     }
+  }
+
+  @Test
+  void oneReplicaExchangesNothing() throws Exception {
+    try (GradientServer s = new GradientServer(HOST, 0, 1, Duration.ofSeconds(30))) {
+      List<Object[]> got =
+          ring(
+              s,
+              1,
+              options("fp32", 30),
+              0,
+              (r, x) -> new Object[] {reduce(x, 0, r, 5), x.bytesSent(), x.bytesReceived()});
+      float[] own = grads(0, 5)[0];
+      float[] v = (float[]) got.get(0)[0];
+      assertThat(Arrays.copyOf(v, 5)).containsExactly(own);
+      assertThat(v[5]).isEqualTo(1.5f);
+      assertThat((long) got.get(0)[1]).isZero();
+      assertThat((long) got.get(0)[2]).isZero();
+    }
+  }
+
+  @Test
+  void aBadTransportOrRingPortIsAOneLineErrorNamingTheKey() {
+    assertThatThrownBy(() -> Transport.parse("nccl"))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessage("training.distributed.transport must be driver or ring, got 'nccl'");
+    assertThatThrownBy(() -> new Transport.Options(Transport.RING, 70000))
+        .isInstanceOf(SparkLlmException.class)
+        .hasMessageStartingWith("training.distributed.ring_port must be 0 (any free port)");
+    assertThat(Transport.parse("ring")).isEqualTo(Transport.RING);
   }
 
   @Test
