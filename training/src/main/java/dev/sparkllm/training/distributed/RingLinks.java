@@ -31,6 +31,12 @@ final class RingLinks implements AutoCloseable {
   /** magic, kind, rank, world, attempt */
   static final int HELLO_BYTES = 4 + 1 + 4 + 4 + 4;
 
+  /**
+   * How long an accepted connection may take to authenticate and say hello: a silent stranger must
+   * not keep the real predecessor waiting for the whole step timeout.
+   */
+  static final int HANDSHAKE_TIMEOUT_MS = 10_000;
+
   final int rank;
   final int world;
   private final ServerSocket listener;
@@ -170,7 +176,7 @@ final class RingLinks implements AutoCloseable {
       }
       try {
         s.setTcpNoDelay(true);
-        s.setSoTimeout(timeoutMs);
+        s.setSoTimeout(Math.min(timeoutMs, HANDSHAKE_TIMEOUT_MS));
         PeerAuth.Channel c = auth.server(s);
         DataInputStream din = new DataInputStream(new BufferedInputStream(c.in(), 1 << 16));
         int magic = din.readInt();
@@ -179,6 +185,7 @@ final class RingLinks implements AutoCloseable {
         int w = din.readInt();
         int a = din.readInt();
         if (magic == MAGIC && kind == HELLO && r == expected && w == world && a == attempt) {
+          s.setSoTimeout(timeoutMs);
           in = din;
           return s;
         }

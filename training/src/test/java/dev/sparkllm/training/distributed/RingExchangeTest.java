@@ -338,7 +338,10 @@ class RingExchangeTest {
 
   @Test
   void strangersAndFramesThatDoNotFitAreRefusedBeforeAnythingIsAllocated() throws Exception {
-    DistributedOptions o = options("fp32", 20);
+    // A step timeout far longer than the handshake's: the silent connection must be dropped after
+    // the latter (RingLinks.HANDSHAKE_TIMEOUT_MS), not hold up the ring for the former.
+    DistributedOptions o = options("fp32", 120);
+    long t0 = System.nanoTime();
     try (GradientServer s = new GradientServer(HOST, 0, 2, Duration.ofSeconds(20));
         ServerSocket fakeListener = new ServerSocket()) {
       fakeListener.bind(new InetSocketAddress(HOST, 0));
@@ -386,21 +389,31 @@ class RingExchangeTest {
             .startsWith("ring: rank 1 lost at step 0")
             .contains("unexpected ring frame")
             .contains("count 1073741824");
+        assertThat(System.nanoTime() - t0)
+            .isLessThan(TimeUnit.MILLISECONDS.toNanos(RingLinks.HANDSHAKE_TIMEOUT_MS + 15_000));
+      } finally {
+        silent.close();
+        toRank0.close();
       }
     }
   }
 
   private static Socket toRank0;
+  private static Socket silent;
 
   /**
-   * A stranger's hello (wrong magic) and a hello from a rank not its predecessor are dropped; then
-   * the real rank 1 joins and sends a header claiming a 4 GiB chunk.
+   * A connection that says nothing, a stranger's hello (wrong magic) and a hello from a rank not
+   * its predecessor are dropped; then the real rank 1 joins and sends a header claiming a 4 GiB
+   * chunk.
    */
   private static void strangerThenRank1(String address) throws Exception {
     int colon = address.lastIndexOf(':');
     InetSocketAddress to =
         new InetSocketAddress(
             address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+    // Stays open (and silent) until the test ends.
+    silent = new Socket();
+    silent.connect(to);
     try (Socket stranger = new Socket();
         Socket wrongRank = new Socket()) {
       stranger.connect(to);
