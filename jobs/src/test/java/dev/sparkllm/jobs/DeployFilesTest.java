@@ -125,6 +125,12 @@ class DeployFilesTest {
     List<String> ports = new ArrayList<>();
     spec.path("driver").path("ports").forEach(p -> ports.add(p.path("containerPort").asText()));
     assertThat(ports).contains(port);
+    // The ring among executors: its port is fixed and declared on the executor pods.
+    assertThat(setting(args, "training.distributed.transport")).isEqualTo("ring");
+    String ringPort = setting(args, "training.distributed.ring_port");
+    List<String> executorPorts = new ArrayList<>();
+    executor.path("ports").forEach(p -> executorPorts.add(p.path("containerPort").asText()));
+    assertThat(executorPorts).contains(ringPort);
   }
 
   @Test

@@ -66,6 +66,26 @@ class LocalClusterCliTest {
   }
 
   @Test
+  void trainAveragesOverTheRingBetweenExecutorJvms() throws Exception {
+    String run = tmp.resolve("ring").toString();
+    List<String> args = train(run, "local-cluster[2,1,1024]", 2);
+    args.addAll(
+        List.of(
+            "--set", "training.distributed.transport=ring", "--set", "training.log_interval=1"));
+    CliCapture c =
+        assertTimeoutPreemptively(
+            Duration.ofMinutes(5), () -> CliCapture.run(args.toArray(String[]::new)));
+    assertThat(c.exitCode).as(c.err).isZero();
+    assertThat(c.out).contains("train: step 2");
+    // The replicas' gradients went round the ring: ring bytes, none to the driver at step 2 (the
+    // checksum of step 0 is in step 1's line).
+    assertThat(Files.readAllLines(Path.of(run, "metrics.jsonl")).get(1))
+        .contains("\"transport\":\"ring\"")
+        .contains("\"driver_bytes_sent\":0,")
+        .doesNotContain("\"bytes_sent\":0,");
+  }
+
+  @Test
   void barrierStageWithoutEnoughSlotsFailsWithinAMinuteSayingWhatToDo() {
     // One 1-core worker, yet Spark reports defaultParallelism 2 (at least 2 on a cluster master),
     // so train's own slot check passes and the barrier stage waits for a second slot.

@@ -11,12 +11,15 @@ import dev.sparkllm.training.distributed.DriverExchange;
 import dev.sparkllm.training.distributed.GradientClient;
 import dev.sparkllm.training.distributed.GradientServer;
 import dev.sparkllm.training.distributed.HmacPeerAuth;
+import dev.sparkllm.training.distributed.RingExchange;
+import dev.sparkllm.training.distributed.Transport;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -55,6 +58,8 @@ public final class DistributedTrainJob {
               + " replicas no GPU; set spark.executor.resource.gpu.amount=1,"
               + " spark.task.resource.gpu.amount=1 and a discovery script, or training.device=cpu");
     }
+    Transport.Options transport =
+        Transport.Options.fromConfig(config.section("training.distributed"));
     TrainSetup prepared = TrainSetup.prepare(config, data, output, resume);
     String host = conf.get("spark.driver.host", "localhost");
     // Executors connect to spark.driver.host; the service listens where Spark's own driver
@@ -70,13 +75,15 @@ public final class DistributedTrainJob {
         new GradientServer(bind, dist.port(), replicas, dist.timeout(), auth, limits)) {
       server.setMetricsLogging(!conf.get("spark.master", "").startsWith("local["));
       LOG.info(
-          "gradient service on {}:{} (bound to {}) for {} replicas ({} on the wire, {})",
+          "gradient service on {}:{} (bound to {}) for {} replicas ({} on the wire, {}, {}"
+              + " transport)",
           host,
           server.port(),
           bind,
           replicas,
           dist.wire(),
-          auth.encrypts() ? "authenticated and encrypted" : "authenticated");
+          auth.encrypts() ? "authenticated and encrypted" : "authenticated",
+          transport.transport());
       Replica task =
           new Replica(
               HadoopConf.of(spark.sparkContext().hadoopConfiguration()),
@@ -85,7 +92,8 @@ public final class DistributedTrainJob {
               // A relative path would resolve against each executor's working directory.
               Storage.qualify(output),
               resume,
-              new Replica.Service(host, server.port(), replicas, dist, auth));
+              new Replica.Service(host, server.port(), replicas, dist, auth),
+              transport);
       List<Integer> ranks = new ArrayList<>();
       for (int r = 0; r < replicas; r++) {
         ranks.add(r);
@@ -214,6 +222,7 @@ public final class DistributedTrainJob {
     private final String output;
     private final boolean resume;
     private final Service service;
+    private final Transport.Options transport;
 
     /**
      * Where the replicas find the driver's gradient service, and how to use it. {@code auth}
@@ -228,13 +237,15 @@ public final class DistributedTrainJob {
         TrainSetup prepared,
         String output,
         boolean resume,
-        Service service) {
+        Service service,
+        Transport.Options transport) {
       this.hadoopConf = hadoopConf;
       this.config = config;
       this.prepared = prepared;
       this.output = output;
       this.resume = resume;
       this.service = service;
+      this.transport = transport;
     }
 
     @Override
@@ -259,16 +270,20 @@ public final class DistributedTrainJob {
                   service.options().wire(),
                   service.options().timeout(),
                   service.auth())) {
-        DriverExchange exchange =
-            new DriverExchange(client, rank, service.world(), service.options().checksumInterval());
         TrainResult r;
+        GradientExchange exchange = null;
         try {
+          exchange = exchange(ctx, client, rank, attempt);
           r =
               new TrainLoop(trainer, prepared, output, config.hash(), exchange)
                   .run(fromCheckpoint ? Checkpoints.load(latest) : null);
         } catch (RuntimeException e) {
           client.abort(e.getMessage() != null ? e.getMessage() : e.toString());
           throw e;
+        } finally {
+          if (exchange instanceof RingExchange ring) {
+            ring.close();
+          }
         }
         client.finish();
         String json = rank == 0 ? Json.MAPPER.writeValueAsString(r) : "";
@@ -276,6 +291,34 @@ public final class DistributedTrainJob {
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }
+    }
+
+    /**
+     * {@code training.distributed.transport}: the driver averages, or the replicas do among
+     * themselves (ring addresses exchanged through the barrier's allGather; the driver connection
+     * stays for control).
+     */
+    private GradientExchange exchange(
+        BarrierTaskContext ctx, GradientClient client, int rank, int attempt) {
+      DistributedOptions o = service.options();
+      if (transport.transport() == Transport.DRIVER) {
+        return new DriverExchange(client, rank, service.world(), o.checksumInterval());
+      }
+      // The executor's own advertised address (the pod IP on Kubernetes), as Spark's block
+      // manager gives it to the other executors.
+      String host = SparkEnv.get().blockManager().blockManagerId().host();
+      return new RingExchange(
+          client,
+          rank,
+          service.world(),
+          attempt,
+          o,
+          host,
+          transport.ringPort(),
+          address -> List.of(ctx.allGather(address)),
+          // The ring's peers prove themselves with the same per-run secret as the driver's service.
+          service.auth(),
+          0);
     }
   }
 }

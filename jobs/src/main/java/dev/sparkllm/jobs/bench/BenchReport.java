@@ -129,7 +129,7 @@ public final class BenchReport {
     out.println(
         "Model on paper with these numbers (docs/distributed-training.md): step = t_c + a + N*k");
     out.printf(
-        "%-6s %5s %8s %7s %-20s %9s %7s %7s %7s %10s %8s%n",
+        "%-6s %5s %8s %7s %-20s %9s %7s %7s %7s %10s %8s %8s %8s%n",
         "preset",
         "wire",
         "t_c ms",
@@ -140,12 +140,14 @@ public final class BenchReport {
         "E(2)",
         "E(8)",
         "weak lim",
-        "best N");
+        "best N",
+        "ring E2",
+        "ring E8");
     for (Estimate e : result.modelEstimates()) {
       for (CostModel.Network n : e.networks()) {
         Map<String, Double> eff = n.predictedEfficiencyByReplicas();
         out.printf(
-            "%-6s %5s %8.1f %7.1f %-20s %9.1f %6.0f%% %6.0f%% %6.0f%% %9.1fx %8.1f%n",
+            "%-6s %5s %8.1f %7.1f %-20s %9.1f %6.0f%% %6.0f%% %6.0f%% %9.1fx %8.1f %7.0f%% %7.0f%%%n",
             e.preset(),
             e.wire(),
             e.tcMs(),
@@ -156,7 +158,9 @@ public final class BenchReport {
             100 * eff.get("2"),
             100 * eff.get("8"),
             n.weakScalingSpeedupLimit(),
-            n.strongScalingBestReplicas());
+            n.strongScalingBestReplicas(),
+            100 * n.ringPredictedEfficiencyByReplicas().get("2"),
+            100 * n.ringPredictedEfficiencyByReplicas().get("8"));
       }
       out.printf(
           "%-6s %5s measured efficiency by replicas: %s%n",

@@ -19,6 +19,12 @@ import java.util.Map;
  * minus the driver's share (replica-side encode/decode and the loopback copies, paid in parallel by
  * every replica), and k what the driver pays per replica: its decode/average/encode time (measured
  * at the most clients) plus, for a real network of B bytes/s, 2·frame/B through its NIC.
+ *
+ * <p>The ring transport ({@code training.distributed.transport: ring}) has no driver term: each
+ * replica sends and receives 2·(N−1)/N of a frame on its own full-duplex link while it decodes and
+ * adds as much, so its step is t_c + 2·(N−1)/N·(a + frame/B), with a (one frame encoded and one
+ * decoded by a replica) standing in for the ring's per-frame CPU. It is t_c at N = 1 (no exchange)
+ * and tends to t_c + 2·(a + frame/B): the cost per replica no longer grows with N.
  */
 final class CostModel {
   /** Networks the estimates are made for, in Gbit/s, besides this run's loopback. */
@@ -47,7 +53,9 @@ final class CostModel {
       double kMsPerReplica,
       Map<String, Double> predictedEfficiencyByReplicas,
       double weakScalingSpeedupLimit,
-      double strongScalingBestReplicas) {}
+      double strongScalingBestReplicas,
+      Map<String, Double> ringPredictedEfficiencyByReplicas,
+      double ringCommMsLimit) {}
 
   static List<Estimate> estimates(List<TrainingRow> training, List<ExchangeRow> micro) {
     List<Estimate> out = new ArrayList<>();
@@ -83,10 +91,10 @@ final class CostModel {
         }
         long frame = StepStats.frameBytes(params, wire);
         List<Network> nets = new ArrayList<>();
-        nets.add(network("loopback (this run)", tc, a, kCpu));
+        nets.add(network("loopback (this run)", tc, a, kCpu, 0));
         for (int gbit : NETWORK_GBIT) {
-          double wireMs = 2.0 * frame / (gbit * 1e9 / 8) * 1e3;
-          nets.add(network(gbit + " Gbit/s", tc, a, kCpu + wireMs));
+          double oneWayMs = frame / (gbit * 1e9 / 8) * 1e3;
+          nets.add(network(gbit + " Gbit/s", tc, a, kCpu + 2 * oneWayMs, oneWayMs));
         }
         out.add(
             new Estimate(
@@ -105,10 +113,16 @@ final class CostModel {
     return out;
   }
 
-  private static Network network(String name, double tc, double a, double k) {
+  /**
+   * @param k the driver's cost per replica
+   * @param frameMs one frame over one replica's link (0 on loopback, where a already holds it)
+   */
+  static Network network(String name, double tc, double a, double k, double frameMs) {
     Map<String, Double> eff = new LinkedHashMap<>();
+    Map<String, Double> ring = new LinkedHashMap<>();
     for (int replicas : List.of(1, 2, 8)) {
       eff.put(String.valueOf(replicas), tc / (tc + a + k * replicas));
+      ring.put(String.valueOf(replicas), tc / (tc + ringCommMs(replicas, a, frameMs)));
     }
     return new Network(
         name,
@@ -117,6 +131,15 @@ final class CostModel {
         // Same batch per replica: N·t_c/(t_c + a + kN) rises towards t_c/k and never falls.
         tc / k,
         // One global batch split over N: t_c/N + a + kN is least at sqrt(t_c/k), at 50% efficiency.
-        Math.sqrt(tc / k));
+        Math.sqrt(tc / k),
+        ring,
+        // The ring's cost per step stops growing: a global batch split over more replicas keeps
+        // getting faster as long as t_c1/N is more than this.
+        2 * (a + frameMs));
+  }
+
+  /** A ring replica's exchange per step: 2·(N−1)/N frames each way, overlapped, plus their CPU. */
+  static double ringCommMs(int replicas, double a, double frameMs) {
+    return 2.0 * (replicas - 1) / replicas * (a + frameMs);
   }
 }
