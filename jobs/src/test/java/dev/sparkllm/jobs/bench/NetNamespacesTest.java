@@ -40,11 +40,12 @@ class NetNamespacesTest {
       counters = nets.counters();
     }
     assertThat(shaped.configuredMbPerS()).isEqualTo(125.0);
-    // Unshaped, these veths carry several hundred MB/s or more; tbf holds TCP just under the
-    // rate (118 MB/s measured on an idle machine). The lower bound leaves room for a busy one.
-    assertThat(shaped.toDriverMbPerS()).isBetween(50.0, 130.0);
-    assertThat(shaped.fromDriverMbPerS()).isBetween(50.0, 130.0);
-    assertThat(shaped.achievedOverConfigured()).isBetween(0.4, 1.04);
+    // Unshaped, these veths carry several hundred MB/s or more even on a loaded machine; tbf
+    // holds TCP just under the rate (118 MB/s measured at low load). The lower bound only says
+    // the link works: at a load average of 30 on 2 cores the probe's JVMs got 35 MB/s.
+    assertThat(shaped.toDriverMbPerS()).isBetween(12.0, 130.0);
+    assertThat(shaped.fromDriverMbPerS()).isBetween(12.0, 130.0);
+    assertThat(shaped.achievedOverConfigured()).isBetween(0.1, 1.04);
     // The probe's bytes crossed the driver's port and worker 0's, each way (plus TCP/IP headers).
     long bytes = shaped.bytes();
     assertThat(counters.get("driver")[0]).isBetween(bytes, bytes * 11 / 10);
