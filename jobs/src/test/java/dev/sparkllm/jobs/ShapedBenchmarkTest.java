@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * replica in its own namespace, a toy model at 1 and 2 replicas, and rows whose bytes the shaped
  * ports confirm. Needs root (CI runs as root; elsewhere it fails saying so).
  */
-@Timeout(value = 4, unit = TimeUnit.MINUTES)
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
 class ShapedBenchmarkTest {
   @TempDir Path tmp;
 

@@ -4,9 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Only names prefixed {@code sllm-} and addresses in 10.231.0.0/24 are used; {@link #close}
  * deletes them, a shutdown hook does so on Ctrl-C, and {@link #create} first removes what a killed
- * earlier run left behind. Needs root and iproute2 ({@code ip}, {@code tc}).
+ * earlier run left behind; a file lock keeps a second topology on the same machine out. Needs root
+ * and iproute2 ({@code ip}, {@code tc}).
  */
 public final class NetNamespaces implements AutoCloseable {
   static final String PREFIX = "sllm-";
@@ -41,12 +46,22 @@ public final class NetNamespaces implements AutoCloseable {
   static final String DRIVER_IP = "10.231.0.1";
   private static final long COMMAND_SECONDS = 20;
 
+  /**
+   * Held while a topology exists: the namespaces are machine-wide, so a second benchmark would
+   * otherwise take the first one's for stale and delete them.
+   */
+  static final Path LOCK = Path.of(System.getProperty("java.io.tmpdir"), "sllm-netns.lock");
+
   private final int workers;
+  private final FileChannel lockFile;
+  private final FileLock lock;
   private final Thread hook;
   private volatile boolean closed;
 
-  private NetNamespaces(int workers) {
+  private NetNamespaces(int workers, FileChannel lockFile, FileLock lock) {
     this.workers = workers;
+    this.lockFile = lockFile;
+    this.lock = lock;
     this.hook = new Thread(this::deleteAll, "sllm-netns-cleanup");
   }
 
@@ -56,8 +71,31 @@ public final class NetNamespaces implements AutoCloseable {
       throw new SparkLlmException("shaped links need at least one worker, got " + workers);
     }
     checkTools();
+    FileChannel ch;
+    FileLock held;
+    try {
+      ch = FileChannel.open(LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new SparkLlmException("cannot open " + LOCK + " for the shaped links: " + e, e);
+    }
+    try {
+      held = ch.tryLock();
+    } catch (OverlappingFileLockException e) {
+      // Held by this JVM.
+      held = null;
+    } catch (IOException e) {
+      closeQuietly(ch);
+      throw new SparkLlmException("cannot lock " + LOCK + " for the shaped links: " + e, e);
+    }
+    if (held == null) {
+      closeQuietly(ch);
+      throw new SparkLlmException(
+          "another benchmark with --link is running on this machine (it holds "
+              + LOCK
+              + "); wait for it to finish, the network namespaces are machine-wide");
+    }
     removeStale();
-    NetNamespaces n = new NetNamespaces(workers);
+    NetNamespaces n = new NetNamespaces(workers, ch, held);
     Runtime.getRuntime().addShutdownHook(n.hook);
     try {
       n.build();
@@ -156,11 +194,28 @@ public final class NetNamespaces implements AutoCloseable {
       return;
     }
     closed = true;
-    deleteAll();
     try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException e) {
-      // Already shutting down: the hook is running or ran.
+      deleteAll();
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // Already shutting down: the hook is running or ran.
+      }
+      try {
+        lock.release();
+      } catch (IOException e) {
+        // Closing the channel releases it too.
+      }
+      closeQuietly(lockFile);
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException e) {
+      // Nothing held that the process's exit would not release.
     }
   }
 

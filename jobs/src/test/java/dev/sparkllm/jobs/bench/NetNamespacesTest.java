@@ -1,7 +1,9 @@
 package dev.sparkllm.jobs.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sparkllm.core.SparkLlmException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +37,12 @@ class NetNamespacesTest {
       assertThat(NetNamespaces.namespaces())
           .containsExactlyInAnyOrder("sllm-sw", "sllm-w0")
           .doesNotContain("sllm-stale");
+      // A second topology would take this one's namespaces for stale ones: it is refused, and
+      // this one stays whole.
+      assertThatThrownBy(() -> NetNamespaces.create(1))
+          .isInstanceOf(SparkLlmException.class)
+          .hasMessageContaining("another benchmark with --link is running");
+      assertThat(NetNamespaces.namespaces()).containsExactlyInAnyOrder("sllm-sw", "sllm-w0");
       nets.shape(Link.parse("1gbit"));
       shaped = LinkProbe.measure(Link.parse("1gbit"), tmp);
       counters = nets.counters();
