@@ -5,7 +5,8 @@
 #
 #   jobs/scripts/convergence.sh OUT [REPLICAS] [SCHEMES] [STEPS] [-- extra train args]
 #     REPLICAS  replica counts, default "2 4"
-#     SCHEMES   sync schemes as MODE or MODE:H, default "step diloco:20 local_sgd:20"
+#     SCHEMES   sync schemes as MODE or MODE:H, default "step diloco:20 local_sgd:20";
+#               "default" runs the config's own scheme
 #     STEPS     optimizer steps per run, default 200 (a multiple of every H)
 #
 # Every scheme at N replicas runs the same number of optimizer steps with the same batch per
@@ -44,17 +45,17 @@ for n in $REPLICAS; do
     every=""
     [[ "$scheme" == *:* ]] && every="${scheme#*:}"
     run="$OUT/run-n$n-${scheme/:/-}"
-    args=(--set "training.distributed.sync=$mode")
+    args=()
+    [[ "$mode" != default ]] && args+=(--set "training.distributed.sync=$mode")
     [[ -n "$every" ]] && args+=(--set "training.distributed.sync_every=$every")
-    # The config's default scheme is step; passing it explicitly keeps one code path.
     rm -rf "$run"
     "$CLI" train --data "$OUT/tokens" --output "$run" --replicas "$n" \
       --master "${MASTER:-local-cluster[$n,1,3072]}" "${EXTRA[@]}" \
       --set "training.max_steps=$STEPS" --set "training.eval_interval=$STEPS" \
-      --set training.checkpoint_interval=0 "${args[@]}" >"$run.log" 2>&1 \
+      --set training.checkpoint_interval=0 ${args[@]+"${args[@]}"} >"$run.log" 2>&1 \
       || { echo "run $run failed; see $run.log" >&2; continue; }
     loss="$(grep -o '"val_loss":[0-9.eE+-]*' "$run/metrics.jsonl" | tail -1 | cut -d: -f2)"
-    [[ -z "$base" && "$mode" == step ]] && base="$loss"
+    [[ -z "$base" && ( "$mode" == step || "$mode" == default ) ]] && base="$loss"
     rel="-"
     [[ -n "$base" && -n "$loss" ]] && rel="$(awk -v a="$loss" -v b="$base" 'BEGIN{printf "%+.2f%%", 100*(a-b)/b}')"
     printf '%-4s %-16s %8s %12s %10s\n' "$n" "$scheme" "$STEPS" "$loss" "$rel"

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,23 +12,28 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.spark.SparkConf;
+import org.apache.spark.deploy.master.Master;
+import org.apache.spark.rpc.RpcEnv;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * A Spark standalone cluster whose workers sit behind shaped links: the Master in the driver's
- * namespace on {@link NetNamespaces#DRIVER_IP}, one one-core Worker per worker namespace. Executors
- * inherit their worker's namespace, so every byte between a replica and the driver (or another
- * replica) crosses two shaped ports. Built from this JVM's classpath, no Spark distribution needed.
- * {@link #close} stops every process it started, then deletes the namespaces.
+ * A Spark standalone cluster whose workers sit behind shaped links: the Master in this JVM, in the
+ * driver's namespace on {@link NetNamespaces#DRIVER_IP}, and one one-core Worker JVM per worker
+ * namespace. Executors inherit their worker's namespace, so every byte between a replica and the
+ * driver (or another replica) crosses two shaped ports. Built from this JVM's classpath, no Spark
+ * distribution needed. {@link #close} stops every process it started, then deletes the namespaces.
  */
 public final class ShapedCluster implements AutoCloseable {
-  /** How long the Master and the executors may take to come up before the run fails. */
+  /** How long the executors may take to come up before the run fails. */
   static final long START_SECONDS = 90;
 
   private final NetNamespaces nets;
   private final Path logs;
   private final List<Process> processes = new ArrayList<>();
   private final int port;
+  // The Master runs in this JVM (as local-cluster's does): one JVM start fewer per run.
+  private RpcEnv master;
 
   private ShapedCluster(NetNamespaces nets, Path logs, int port) {
     this.nets = nets;
@@ -109,18 +113,8 @@ public final class ShapedCluster implements AutoCloseable {
 
   private void launch(int workerMemoryMb) throws IOException {
     Path home = Files.createDirectories(logs.resolve("spark-home"));
-    List<String> master = new ArrayList<>(ChildJava.command("-Xmx512m"));
-    master.addAll(
-        List.of(
-            "org.apache.spark.deploy.master.Master",
-            "--host",
-            NetNamespaces.DRIVER_IP,
-            "--port",
-            String.valueOf(port),
-            "--webui-port",
-            "0"));
-    spawn(master, home, "master.log");
-    awaitPort(NetNamespaces.DRIVER_IP, port);
+    master =
+        Master.startRpcEnvAndEndpoint(NetNamespaces.DRIVER_IP, port, 0, new SparkConf(false))._1();
     for (int k = 0; k < nets.workers(); k++) {
       List<String> worker = new ArrayList<>(ChildJava.command("-Xmx512m"));
       worker.addAll(
@@ -158,28 +152,6 @@ public final class ShapedCluster implements AutoCloseable {
     processes.add(p);
   }
 
-  private void awaitPort(String host, int p) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS);
-    while (System.nanoTime() < deadline) {
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress(host, p), 1000);
-        return;
-      } catch (IOException e) {
-        if (!processes.get(0).isAlive()) {
-          break;
-        }
-        NetNamespaces.sleep(200);
-      }
-    }
-    throw new SparkLlmException(
-        "the Spark Master did not listen on "
-            + host
-            + ":"
-            + p
-            + "; see "
-            + logs.resolve("master.log"));
-  }
-
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket()) {
       s.bind(new InetSocketAddress(InetAddress.getByName(NetNamespaces.DRIVER_IP), 0));
@@ -190,11 +162,19 @@ public final class ShapedCluster implements AutoCloseable {
   /** Stops the Workers (and the executors they started), the Master, then the namespaces. */
   @Override
   public void close() {
-    for (int i = processes.size() - 1; i >= 0; i--) {
-      stop(processes.get(i).toHandle());
+    try {
+      for (int i = processes.size() - 1; i >= 0; i--) {
+        stop(processes.get(i).toHandle());
+      }
+      processes.clear();
+      if (master != null) {
+        master.shutdown();
+        master.awaitTermination();
+        master = null;
+      }
+    } finally {
+      nets.close();
     }
-    processes.clear();
-    nets.close();
   }
 
   private static void stop(ProcessHandle p) {
