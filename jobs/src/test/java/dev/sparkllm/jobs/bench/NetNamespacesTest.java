@@ -30,7 +30,7 @@ class NetNamespacesTest {
   @Test
   void shapesRealTcpToTheConfiguredRateAndCleansUp() throws Exception {
     // A namespace a killed earlier run left behind is removed before the new topology is built.
-    NetNamespaces.Cmd.run(List.of(NetNamespaces.ip(), "netns", "add", "sllm-stale"), 10, false);
+    Cmd.run(List.of(NetNamespaces.ip(), "netns", "add", "sllm-stale"), 10, false);
     LinkProbe.Result shaped;
     Map<String, long[]> counters;
     try (NetNamespaces nets = NetNamespaces.create(1)) {
