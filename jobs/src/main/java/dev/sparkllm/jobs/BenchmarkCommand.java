@@ -6,10 +6,14 @@ import dev.sparkllm.jobs.bench.BenchReport;
 import dev.sparkllm.jobs.bench.DistributedArgs;
 import dev.sparkllm.jobs.bench.DistributedBenchOptions;
 import dev.sparkllm.jobs.bench.DistributedBenchmark;
+import dev.sparkllm.jobs.bench.NetworkArgs;
+import dev.sparkllm.jobs.bench.NetworkArgs.NetworkOptions;
 import dev.sparkllm.jobs.bench.PreprocessBenchmark;
+import dev.sparkllm.jobs.bench.ShapedCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -25,7 +29,8 @@ import picocli.CommandLine.Parameters;
           + " JSON results.",
       "  preprocess   preprocess throughput at 1x and 4x the same generated input",
       "  distributed  data-parallel training at 1..N replicas against one replica, and the"
-          + " driver's gradient-averaging service alone (fp32 and bf16 on the wire)"
+          + " driver's gradient-averaging service alone (fp32 and bf16 on the wire); with"
+          + " --link, the replicas run behind real shaped links (root only)"
     })
 final class BenchmarkCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "NAME", description = "preprocess or distributed")
@@ -44,6 +49,8 @@ final class BenchmarkCommand implements Callable<Integer> {
   long seed;
 
   @Mixin DistributedArgs distributed;
+
+  @Mixin NetworkArgs network;
 
   @Mixin JobOptions job;
 
@@ -75,11 +82,44 @@ final class BenchmarkCommand implements Callable<Integer> {
 
   private int distributed() throws Exception {
     DistributedBenchOptions o = distributed.toOptions(seed);
+    NetworkOptions net = network.toOptions();
+    if (!net.shaped()) {
+      return distributed(o, net, null);
+    }
+    if (job.master != null || System.getProperty("spark.master") != null) {
+      throw new SparkLlmException(
+          "--link starts its own Spark cluster behind shaped links; leave out --master and run"
+              + " it through bin/spark-llm, not spark-submit");
+    }
+    int workers = o.replicas().stream().max(Integer::compare).orElse(1);
+    Path logs = Path.of(output, "shaped-cluster").toAbsolutePath();
+    try (ShapedCluster cluster = ShapedCluster.start(workers, net.workerMemoryMb(), logs)) {
+      job.master = cluster.masterUrl();
+      // The command's own --conf entries come after these, so they still win.
+      List<String> conf = new ArrayList<>();
+      for (Map.Entry<String, String> e : ClusterSetup.childJvmExecutors().entrySet()) {
+        conf.add(e.getKey() + "=" + e.getValue());
+      }
+      for (Map.Entry<String, String> e : cluster.driverSettings().entrySet()) {
+        conf.add(e.getKey() + "=" + e.getValue());
+      }
+      conf.addAll(job.sparkConf);
+      job.sparkConf = conf;
+      return distributed(o, net, cluster);
+    }
+  }
+
+  private int distributed(DistributedBenchOptions o, NetworkOptions net, ShapedCluster cluster)
+      throws Exception {
     return job.withSpark(
         (cfg, spark) -> {
+          if (cluster != null) {
+            cluster.awaitExecutors(spark);
+          }
           Path work = Path.of(output, "distributed-work").toAbsolutePath();
           DistributedBenchmark.Result r =
-              DistributedBenchmark.run(spark, job.config, new ArrayList<>(job.overrides), work, o);
+              DistributedBenchmark.run(
+                  spark, job.config, new ArrayList<>(job.overrides), work, o, net, cluster);
           String path = BenchReport.write(r, output);
           BenchReport.print(r, System.out);
           System.out.printf("results in %s%n", path);

@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
@@ -77,9 +79,20 @@ public final class ClusterSetup {
               + " must look like local-cluster[WORKERS,CORES_PER_WORKER,MB_PER_WORKER],"
               + " e.g. local-cluster[2,1,2048]");
     }
+    for (Map.Entry<String, String> e : childJvmExecutors().entrySet()) {
+      sc.setIfMissing(e.getKey(), e.getValue());
+    }
+  }
+
+  /**
+   * What executor JVMs started on this machine from this JVM's classpath need (local-cluster, and
+   * the benchmark's standalone workers behind shaped links).
+   */
+  static Map<String, String> childJvmExecutors() {
+    Map<String, String> s = new LinkedHashMap<>();
     String cp = System.getProperty("java.class.path");
-    sc.setIfMissing("spark.executor.extraClassPath", cp);
-    sc.setIfMissing("spark.jars", String.join(",", applicationJars(cp)));
+    s.put("spark.executor.extraClassPath", cp);
+    s.put("spark.jars", String.join(",", applicationJars(cp)));
     StringBuilder opts = new StringBuilder("-Dai.djl.offline=true");
     for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
       if (a.startsWith("--add-opens")
@@ -89,9 +102,10 @@ public final class ClusterSetup {
         opts.append(' ').append(a);
       }
     }
-    sc.setIfMissing("spark.executor.extraJavaOptions", opts.toString());
-    sc.setIfMissing("spark.executorEnv.SPARK_TESTING", "1");
-    sc.setIfMissing("spark.executorEnv.SPARK_SCALA_VERSION", "2.13");
+    s.put("spark.executor.extraJavaOptions", opts.toString());
+    s.put("spark.executorEnv.SPARK_TESTING", "1");
+    s.put("spark.executorEnv.SPARK_SCALA_VERSION", "2.13");
+    return s;
   }
 
   /**

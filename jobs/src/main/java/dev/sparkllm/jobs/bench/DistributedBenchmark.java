@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.sparkllm.jobs.bench.AveragingServiceBench.ExchangeRow;
 import dev.sparkllm.jobs.bench.CostModel.Estimate;
+import dev.sparkllm.jobs.bench.NetworkArgs.NetworkOptions;
 import dev.sparkllm.training.distributed.WireDtype;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +47,10 @@ public final class DistributedBenchmark {
       Settings settings,
       List<TrainingRow> training,
       List<ExchangeRow> averagingService,
-      List<Estimate> modelEstimates) {}
+      List<Estimate> modelEstimates,
+      // Empty unless --link: what each shaped link achieved, measured before its runs.
+      List<LinkProbe.Result> links,
+      List<SchemeModel.Row> modelSyncTransport) {}
 
   /** The options as run, so a result file says what it measured. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -97,11 +102,53 @@ public final class DistributedBenchmark {
       Path work,
       DistributedBenchOptions o)
       throws IOException {
+    return run(spark, configFile, overrides, work, o, NetworkOptions.none(), null);
+  }
+
+  /**
+   * As above, for every scheme of {@code net}; with {@code cluster} (--link), the whole training
+   * part once per link rate, each preceded by a measurement of what the link achieves.
+   */
+  public static Result run(
+      SparkSession spark,
+      String configFile,
+      List<String> overrides,
+      Path work,
+      DistributedBenchOptions o,
+      NetworkOptions net,
+      ShapedCluster cluster)
+      throws IOException {
     deleteTree(work);
     Files.createDirectories(work);
     String master = spark.sparkContext().master();
     int slots = spark.sparkContext().defaultParallelism();
-    List<TrainingRow> training = new ScalingRuns(spark, configFile, overrides, work, slots).run(o);
+    List<TrainingRow> training = new ArrayList<>();
+    List<LinkProbe.Result> probes = new ArrayList<>();
+    if (cluster == null) {
+      training.addAll(
+          new ScalingRuns(spark, configFile, overrides, work, slots, net.variants(), null, null)
+              .run(o));
+    } else {
+      // Standalone counts executors' cores; a one-core worker per replica.
+      slots = cluster.nets().workers();
+      boolean warm = true;
+      for (Link link : net.links()) {
+        cluster.nets().shape(link);
+        probes.add(LinkProbe.measure(link, work));
+        training.addAll(
+            new ScalingRuns(
+                    spark,
+                    configFile,
+                    overrides,
+                    work.resolve(link.name()),
+                    slots,
+                    net.variants(),
+                    cluster.nets(),
+                    link)
+                .run(o, warm));
+        warm = false;
+      }
+    }
     List<ExchangeRow> micro = AveragingServiceBench.run(o);
     return new Result(
         "distributed",
@@ -109,12 +156,19 @@ public final class DistributedBenchmark {
         slots,
         Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() / (1 << 20),
-        executionNote(master),
+        cluster == null ? executionNote(master) : SHAPED_NOTE,
         Settings.of(o, overrides),
         training,
         micro,
-        CostModel.estimates(training, micro));
+        CostModel.estimates(training, micro),
+        probes,
+        SchemeModel.gpuRows());
   }
+
+  static final String SHAPED_NOTE =
+      "shaped links: one Spark standalone worker (one core) per replica in its own network"
+          + " namespace; every host's port, the driver's included, limited by tbf to the row's"
+          + " link in each direction";
 
   static String executionNote(String master) {
     if (master.startsWith("local[") || master.equals("local")) {

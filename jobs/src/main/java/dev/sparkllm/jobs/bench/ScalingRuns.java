@@ -5,6 +5,7 @@ import dev.sparkllm.core.Config;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.jobs.bench.NetworkArgs.Variant;
 import dev.sparkllm.training.DistributedTrainJob;
 import dev.sparkllm.training.TokenShards;
 import dev.sparkllm.training.TrainJob;
@@ -29,25 +30,55 @@ final class ScalingRuns {
   private final List<String> overrides;
   private final Path work;
   private final int slots;
+  private final List<Variant> variants;
+  // Null unless the replicas sit behind shaped links.
+  private final NetNamespaces nets;
+  private final Link link;
 
   /**
    * {@code configFile} and {@code overrides} are the command's own (--config, --set), applied after
    * the benchmark's settings, so --set model.n_embd=32 shrinks the trained models.
    */
   ScalingRuns(SparkSession spark, String configFile, List<String> overrides, Path work, int slots) {
+    this(spark, configFile, overrides, work, slots, List.of(Variant.DEFAULT), null, null);
+  }
+
+  /**
+   * Runs every scheme in {@code variants}; with {@code nets}, the runs cross its links, currently
+   * shaped to {@code link}, and report the bytes its ports counted.
+   */
+  ScalingRuns(
+      SparkSession spark,
+      String configFile,
+      List<String> overrides,
+      Path work,
+      int slots,
+      List<Variant> variants,
+      NetNamespaces nets,
+      Link link) {
     this.spark = spark;
     this.configFile = configFile;
     this.overrides = List.copyOf(overrides);
     this.work = work;
     this.slots = slots;
+    this.variants = List.copyOf(variants);
+    this.nets = nets;
+    this.link = link;
   }
 
   /** Every preset's rows, after an untimed warm-up when there is anything to train. */
   List<TrainingRow> run(DistributedBenchOptions o) {
+    return run(o, true);
+  }
+
+  /** As {@link #run(DistributedBenchOptions)}; {@code warm} false when a run before warmed up. */
+  List<TrainingRow> run(DistributedBenchOptions o, boolean warm) {
     if (o.presets().isEmpty()) {
       return List.of();
     }
-    warmUp(o);
+    if (warm) {
+      warmUp(o);
+    }
     List<TrainingRow> rows = new ArrayList<>();
     for (String preset : o.presets()) {
       rows.addAll(preset(o, preset));
@@ -106,49 +137,112 @@ final class ScalingRuns {
     out.add(new TrainingRow.Single(base));
     double baseTps = base.tokensPerS();
     for (WireDtype wire : o.wires()) {
-      Double dist1 = null;
-      for (int n : o.replicas()) {
-        if (n > slots) {
-          out.add(
-              TrainingRow.NotRun.skipped(
-                  preset,
-                  n,
-                  wire,
-                  "needs "
-                      + n
-                      + " concurrent task slots; this session has "
-                      + slots
-                      + " (--master)"));
-          continue;
-        }
-        String run = work.resolve("run-" + preset + "-" + wire + "-" + n).toString();
-        try {
-          DistributedTrainJob.run(spark, config(o, preset, batch, wire), data, run, false, n);
-        } catch (SparkLlmException e) {
-          // One failed configuration (a diverged run, too little memory for a preset) should
-          // not cost the rest of the measurements.
-          out.add(TrainingRow.NotRun.failed(preset, n, wire, e.getMessage()));
-          continue;
-        }
-        List<JsonNode> timed = readTimed(run, o.warmup());
-        TrainingRow.Measured r = StepStats.measured(shape, "distributed", n, wire, timed);
-        double tps = r.tokensPerS();
-        if (n == 1) {
-          dist1 = tps;
-        }
-        out.add(
-            new TrainingRow.Distributed(
-                r,
-                StepStats.communication(shape, n, wire, timed),
-                tps / baseTps,
-                tps / baseTps / n,
-                dist1 == null ? null : tps / dist1));
+      for (Variant v : variants) {
+        out.addAll(variant(o, preset, batch, data, shape, baseTps, wire, v));
       }
     }
     return out;
   }
 
+  /** One wire and scheme at every replica count. */
+  private List<TrainingRow> variant(
+      DistributedBenchOptions o,
+      String preset,
+      int batch,
+      String data,
+      StepStats.Shape shape,
+      double baseTps,
+      WireDtype wire,
+      Variant v) {
+    List<TrainingRow> out = new ArrayList<>();
+    Double dist1 = null;
+    String linkName = link == null ? null : link.name();
+    for (int n : o.replicas()) {
+      TrainingRow.Setup setup =
+          new TrainingRow.Setup(linkName, v.sync(), v.syncEvery(), v.transport(), null);
+      if (n > slots) {
+        out.add(
+            TrainingRow.NotRun.skipped(
+                    preset,
+                    n,
+                    wire,
+                    "needs "
+                        + n
+                        + " concurrent task slots; this session has "
+                        + slots
+                        + " (--master)")
+                .with(setup));
+        continue;
+      }
+      String run =
+          work.resolve(
+                  "run-"
+                      + preset
+                      + "-"
+                      + wire
+                      + "-"
+                      + n
+                      + (v.equals(Variant.DEFAULT) ? "" : "-" + v.label())
+                      + (link == null ? "" : "-" + link.name()))
+              .toString();
+      Map<String, long[]> before = nets == null ? null : nets.counters();
+      try {
+        DistributedTrainJob.run(spark, config(o, preset, batch, wire, v), data, run, false, n);
+      } catch (SparkLlmException e) {
+        // One failed configuration (a diverged run, too little memory for a preset, a scheme
+        // this build does not know) should not cost the rest of the measurements.
+        out.add(TrainingRow.NotRun.failed(preset, n, wire, e.getMessage()).with(setup));
+        continue;
+      }
+      TrainingRow.LinkBytes bytes =
+          nets == null ? null : linkBytes(before, nets.counters(), n, o.warmup() + o.steps(preset));
+      List<JsonNode> timed = readTimed(run, o.warmup());
+      TrainingRow.Measured r = StepStats.measured(shape, "distributed", n, wire, timed);
+      double tps = r.tokensPerS();
+      if (n == 1) {
+        dist1 = tps;
+      }
+      out.add(
+          new TrainingRow.Distributed(
+              r,
+              StepStats.communication(shape, n, wire, timed),
+              tps / baseTps,
+              tps / baseTps / n,
+              dist1 == null ? null : tps / dist1,
+              new TrainingRow.Setup(
+                  linkName,
+                  v.sync(),
+                  v.syncEvery(),
+                  v.transport(),
+                  dist1 == null ? null : tps / dist1 / n),
+              bytes));
+    }
+    return out;
+  }
+
+  /** Port counters over one run, per optimizer step: the driver's, and the workers' per replica. */
+  static TrainingRow.LinkBytes linkBytes(
+      Map<String, long[]> before, Map<String, long[]> after, int replicas, int steps) {
+    long driver = 0;
+    long workers = 0;
+    for (Map.Entry<String, long[]> e : after.entrySet()) {
+      long[] b = before.getOrDefault(e.getKey(), new long[2]);
+      long moved = e.getValue()[0] - b[0] + e.getValue()[1] - b[1];
+      if (e.getKey().equals("driver")) {
+        driver += moved;
+      } else {
+        workers += moved;
+      }
+    }
+    return new TrainingRow.LinkBytes(driver / steps, workers / replicas / steps);
+  }
+
   private Config config(DistributedBenchOptions o, String preset, int batch, WireDtype wire) {
+    return config(o, preset, batch, wire, Variant.DEFAULT);
+  }
+
+  private Config config(
+      DistributedBenchOptions o, String preset, int batch, WireDtype wire, Variant v) {
     List<String> all =
         new ArrayList<>(
             List.of(
@@ -165,6 +259,7 @@ final class ScalingRuns {
                 // every timed step moves exactly one gradient frame each way.
                 "training.distributed.checksum_interval=0",
                 "training.distributed.wire_dtype=" + wire.configName()));
+    all.addAll(v.overrides());
     all.addAll(overrides);
     return Config.load(configFile, all);
   }

@@ -70,8 +70,51 @@ public sealed interface TrainingRow {
       double speedupVsSingle,
       double scalingEfficiency,
       // Null until a one-replica distributed run of this wire was measured.
-      @JsonProperty("speedup_vs_distributed_1") Double speedupVsDistributed1)
-      implements TrainingRow {}
+      @JsonProperty("speedup_vs_distributed_1") Double speedupVsDistributed1,
+      @JsonUnwrapped Setup setup,
+      // Null unless the run crossed shaped links.
+      @JsonUnwrapped LinkBytes linkBytes)
+      implements TrainingRow {
+    Distributed(
+        Measured run,
+        Communication comm,
+        double speedupVsSingle,
+        double scalingEfficiency,
+        Double speedupVsDistributed1) {
+      this(
+          run,
+          comm,
+          speedupVsSingle,
+          scalingEfficiency,
+          speedupVsDistributed1,
+          Setup.DEFAULT,
+          null);
+    }
+  }
+
+  /**
+   * The link a run crossed and the scheme it ran, null where the config's own applied, and its
+   * efficiency against one distributed replica of the same link, scheme and wire: the scaling
+   * figure that leaves out what the machinery costs a single replica.
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record Setup(
+      String link,
+      String sync,
+      Integer syncEvery,
+      String transport,
+      @JsonProperty("efficiency_vs_distributed_1") Double efficiencyVsDistributed1) {
+    static final Setup DEFAULT = new Setup(null, null, null, null, null);
+  }
+
+  /**
+   * Bytes the shaped ports counted during a whole run (warm-up steps and Spark's own traffic
+   * included, TCP/IP headers too) per optimizer step: through the driver's port, and per replica
+   * (all workers' ports over the replica count).
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  record LinkBytes(long driverLinkBytesPerStep, long replicaLinkBytesPerStep) {}
 
   /** A distributed configuration that did not produce numbers, and why. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -81,14 +124,19 @@ public sealed interface TrainingRow {
       int replicas,
       @JsonSerialize(using = ToStringSerializer.class) WireDtype wire,
       @JsonInclude(JsonInclude.Include.NON_NULL) String skipped,
-      @JsonInclude(JsonInclude.Include.NON_NULL) String failed)
+      @JsonInclude(JsonInclude.Include.NON_NULL) String failed,
+      @JsonUnwrapped Setup setup)
       implements TrainingRow {
     static NotRun skipped(String preset, int replicas, WireDtype wire, String why) {
-      return new NotRun(preset, "distributed", replicas, wire, why, null);
+      return new NotRun(preset, "distributed", replicas, wire, why, null, Setup.DEFAULT);
     }
 
     static NotRun failed(String preset, int replicas, WireDtype wire, String why) {
-      return new NotRun(preset, "distributed", replicas, wire, null, why);
+      return new NotRun(preset, "distributed", replicas, wire, null, why, Setup.DEFAULT);
+    }
+
+    NotRun with(Setup s) {
+      return new NotRun(preset, mode, replicas, wire, skipped, failed, s);
     }
   }
 }
