@@ -37,6 +37,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RingExchangeTest {
   static final ExecutorService POOL = Executors.newCachedThreadPool();
   static final String HOST = "127.0.0.1";
+  // Ring peers and the driver's service prove themselves with the run's secret, as in a real run.
+  static final HmacPeerAuth AUTH = HmacPeerAuth.generate(false);
 
   @AfterAll
   static void stop() {
@@ -83,19 +85,10 @@ class RingExchangeTest {
               () -> {
                 try (GradientClient c =
                         new GradientClient(
-                            HOST, server.port(), rank, world, 0, o.wire(), o.timeout());
+                            HOST, server.port(), rank, world, 0, o.wire(), o.timeout(), AUTH);
                     RingExchange x =
                         new RingExchange(
-                            c,
-                            rank,
-                            world,
-                            0,
-                            o,
-                            HOST,
-                            0,
-                            gather.apply(rank),
-                            new PlainPeerAuth(),
-                            sub)) {
+                            c, rank, world, 0, o, HOST, 0, gather.apply(rank), AUTH, sub)) {
                   T t = body.apply(rank, x);
                   c.finish();
                   return t;
@@ -171,10 +164,24 @@ class RingExchangeTest {
     int[] sizes = {600, 413};
     List<float[]> first;
     List<float[]> second;
-    try (GradientServer s = new GradientServer(HOST, 0, world, Duration.ofSeconds(30))) {
+    try (GradientServer s =
+        new GradientServer(
+            HOST,
+            0,
+            world,
+            Duration.ofSeconds(30),
+            AUTH,
+            GradientServer.Limits.forModel(1 << 20, world, 4))) {
       first = ring(s, world, options("fp32", 30), 50, (r, x) -> reduce(x, 0, r, sizes));
     }
-    try (GradientServer s = new GradientServer(HOST, 0, world, Duration.ofSeconds(30))) {
+    try (GradientServer s =
+        new GradientServer(
+            HOST,
+            0,
+            world,
+            Duration.ofSeconds(30),
+            AUTH,
+            GradientServer.Limits.forModel(1 << 20, world, 4))) {
       second = ring(s, world, options("fp32", 30), 50, (r, x) -> reduce(x, 0, r, sizes));
     }
     float[] reference = driverAverage(world, sizes);
@@ -198,7 +205,14 @@ class RingExchangeTest {
     int sub = 40;
     int p = world * sub * 3; // gradients + loss: N chunks of 3 full sub-chunks each
     List<long[]> bytes;
-    try (GradientServer s = new GradientServer(HOST, 0, world, Duration.ofSeconds(30))) {
+    try (GradientServer s =
+        new GradientServer(
+            HOST,
+            0,
+            world,
+            Duration.ofSeconds(30),
+            AUTH,
+            GradientServer.Limits.forModel(1 << 20, world, 4))) {
       bytes =
           ring(
               s,
@@ -242,7 +256,14 @@ class RingExchangeTest {
 
   @Test
   void oneReplicaExchangesNothing() throws Exception {
-    try (GradientServer s = new GradientServer(HOST, 0, 1, Duration.ofSeconds(30))) {
+    try (GradientServer s =
+        new GradientServer(
+            HOST,
+            0,
+            1,
+            Duration.ofSeconds(30),
+            AUTH,
+            GradientServer.Limits.forModel(1 << 20, 1, 4))) {
       List<Object[]> got =
           ring(
               s,
@@ -275,7 +296,14 @@ class RingExchangeTest {
     int world = 3;
     int[] sizes = {300, 119}; // + loss = 420 values, 140 per chunk
     List<Object[]> got;
-    try (GradientServer s = new GradientServer(HOST, 0, world, Duration.ofSeconds(30))) {
+    try (GradientServer s =
+        new GradientServer(
+            HOST,
+            0,
+            world,
+            Duration.ofSeconds(30),
+            AUTH,
+            GradientServer.Limits.forModel(1 << 20, world, 4))) {
       got =
           ring(
               s,
@@ -305,7 +333,14 @@ class RingExchangeTest {
     int world = 4;
     // Far beyond the test's run: only the lost connection can end the others' wait.
     DistributedOptions o = options("fp32", 600);
-    try (GradientServer s = new GradientServer(HOST, 0, world, Duration.ofMinutes(10))) {
+    try (GradientServer s =
+        new GradientServer(
+            HOST,
+            0,
+            world,
+            Duration.ofMinutes(10),
+            AUTH,
+            GradientServer.Limits.forModel(1 << 20, world, 4))) {
       long t0 = System.nanoTime();
       List<String> errors =
           ring(
@@ -342,7 +377,14 @@ class RingExchangeTest {
     // the latter (RingLinks.HANDSHAKE_TIMEOUT_MS), not hold up the ring for the former.
     DistributedOptions o = options("fp32", 120);
     long t0 = System.nanoTime();
-    try (GradientServer s = new GradientServer(HOST, 0, 2, Duration.ofSeconds(20));
+    try (GradientServer s =
+            new GradientServer(
+                HOST,
+                0,
+                2,
+                Duration.ofSeconds(20),
+                AUTH,
+                GradientServer.Limits.forModel(1 << 20, 2, 4));
         ServerSocket fakeListener = new ServerSocket()) {
       fakeListener.bind(new InetSocketAddress(HOST, 0));
       String fake = HOST + ":" + fakeListener.getLocalPort();
@@ -352,7 +394,7 @@ class RingExchangeTest {
           POOL.submit(
               () -> {
                 try (GradientClient c =
-                        new GradientClient(HOST, s.port(), 0, 2, 0, o.wire(), o.timeout());
+                        new GradientClient(HOST, s.port(), 0, 2, 0, o.wire(), o.timeout(), AUTH);
                     RingExchange x =
                         new RingExchange(
                             c,
@@ -371,7 +413,7 @@ class RingExchangeTest {
                               }
                               return List.of(address, fake);
                             },
-                            new PlainPeerAuth(),
+                            AUTH,
                             0)) {
                   reduce(x, 0, 0, 7);
                   return "no error";
