@@ -15,9 +15,17 @@ import os
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# threads=N must bind OpenBLAS too, and only the environment does that, before torch loads it:
+# torch.set_num_threads does not reach the BLAS of a BLAS_INFO=generic build, so a "1-thread"
+# baseline would run its matrix products on every core (and undercount its CPU time).
+for _arg in sys.argv[1:]:
+    if _arg.startswith("threads=") and int(_arg[8:]) > 0:
+        for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(_var, _arg[8:])
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 PRESETS = {  # (context, layers, heads, width), as GptConfig.preset
     "tiny": (128, 2, 2, 64),
@@ -155,6 +163,7 @@ def main():
                       "torch_threads": torch.get_num_threads(),
                       "torch_interop_threads": torch.get_num_interop_threads(),
                       "blas_loaded": loaded_blas(),
+                      "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
                       "blas_build_info": torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0],
                       "results": results}, indent=2))
 

@@ -241,8 +241,15 @@ public final class Trainer implements AutoCloseable {
                 ? Gradients.of(e.getValue(), scope)
                 : Gradients.of(half.get(e.getValue()), scope));
       }
-      // One gradient buffer in the parameters' layout: scaling, clipping and AdamW are then a few
-      // ops over the whole model; the named views below are what reduce sees and may modify.
+      if (!flat.names().containsAll(params.keySet())) {
+        // A parameter outside the buffer (added after Gpt.create) would be skipped by the grouped
+        // update without a word; refuse instead.
+        throw new IllegalStateException(
+            "parameters outside the model's FlatParameters buffer: the grouped AdamW cannot update"
+                + " them");
+      }
+      // Gradients gathered per group of the parameters' buffer: unscaling, clipping and AdamW are
+      // a few ops per group; the named views below are what reduce sees and may modify in place.
       List<NDArray> grad = new ArrayList<>(flat.gather(own, scope));
       for (int i = 0; i < grad.size(); i++) {
         if (grad.get(i).getDataType() != DataType.FLOAT32) {
