@@ -20,10 +20,15 @@ import java.util.Random;
  * <pre>
  * java -cp jobs/target/spark-llm-jobs-0.1.0-SNAPSHOT.jar:$(cat jobs/target/classpath.txt) \
  *     dev.sparkllm.jobs.bench.TrainBenchmark [presets=tiny,mini] [steps=5] [batch=8]
- *     [seq=0 (context)] [peak_gflops=auto] [threads=0 (PyTorch default)]
+ *     [seq=0 (context)] [peak_gflops=auto] [threads=0 (PyTorch default)] [profile=false]
  * </pre>
  *
- * CPU peak defaults to cores × 2.5 GHz × 32 fp32 FLOPs/cycle (AVX2: 2 FMA units × 8 lanes × 2);
+ * {@code profile=true} adds the time per phase of a step ({@link TrainStepProfile}). Besides wall
+ * time it reports tokens per CPU-second of the calling thread, the steadier figure on a shared
+ * machine at one thread. {@code training/scripts/compare_train_benchmark.py} runs it alternately
+ * with the PyTorch baseline (docs/benchmarks.md).
+ *
+ * <p>CPU peak defaults to cores × 2.5 GHz × 32 fp32 FLOPs/cycle (AVX2: 2 FMA units × 8 lanes × 2);
  * pass the real figure of your machine or GPU (e.g. 312000 for an A100 in fp16).
  */
 public final class TrainBenchmark {
