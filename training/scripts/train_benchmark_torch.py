@@ -4,8 +4,10 @@ GPT-2 model, batch, AdamW step and FLOP count, so tokens/s of the DJL trainer ca
 plain PyTorch on the same machine.
 
   python3 train_benchmark_torch.py [presets=tiny,mini] [steps=5] [batch=8] [threads=0]
-                                   [peak_gflops=auto]
-Prints JSON like TrainBenchmark.
+                                   [seq=0 (context)] [peak_gflops=auto] [profile=false]
+Prints JSON like TrainBenchmark, with the BLAS library the process actually loaded (Debian's torch
+reports BLAS_INFO=generic at build time but calls whatever libblas.so.3 the alternatives system
+selects, e.g. OpenBLAS once libopenblas0-pthread is installed).
 """
 import json
 import math
@@ -13,9 +15,17 @@ import os
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# threads=N must bind OpenBLAS too, and only the environment does that, before torch loads it:
+# torch.set_num_threads does not reach the BLAS of a BLAS_INFO=generic build, so a "1-thread"
+# baseline would run its matrix products on every core (and undercount its CPU time).
+for _arg in sys.argv[1:]:
+    if _arg.startswith("threads=") and int(_arg[8:]) > 0:
+        for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(_var, _arg[8:])
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 PRESETS = {  # (context, layers, heads, width), as GptConfig.preset
     "tiny": (128, 2, 2, 64),
@@ -58,11 +68,43 @@ class Gpt(nn.Module):
         return self.ln_f(x) @ self.wte.weight.T
 
 
+def loaded_blas():
+    """BLAS/LAPACK shared objects mapped into this process (after a matmul has run)."""
+    libs = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if any(k in path for k in ("blas", "lapack", "mkl")) and path.startswith("/"):
+                libs.add(os.path.realpath(path))
+    return sorted(libs)
+
+
+class Phases:
+    """Wall and thread-CPU seconds per phase; CPU ops are synchronous, so clocks bracket them."""
+
+    def __init__(self):
+        self.acc = {}
+        self.mark()
+
+    def mark(self):
+        self.wall, self.cpu = time.perf_counter(), time.thread_time()
+
+    def lap(self, name):
+        w, c = time.perf_counter(), time.thread_time()
+        a = self.acc.setdefault(name, [0.0, 0.0])
+        a[0] += w - self.wall
+        a[1] += c - self.cpu
+        self.wall, self.cpu = w, c
+
+
 def main():
     a = dict(arg.split("=", 1) for arg in sys.argv[1:])
     steps, batch = int(a.get("steps", 5)), int(a.get("batch", 8))
+    seq_arg = int(a.get("seq", 0))
+    profile = a.get("profile", "false") == "true"
     if int(a.get("threads", 0)) > 0:
         torch.set_num_threads(int(a["threads"]))
+        torch.set_num_interop_threads(int(a["threads"]))
     cores = os.cpu_count()
     peak = float(a["peak_gflops"]) * 1e9 if "peak_gflops" in a else cores * 2.5e9 * 32
     results = []
@@ -75,30 +117,55 @@ def main():
             if p.dim() >= 2:
                 nn.init.normal_(p, 0.0, 0.02)
         opt = torch.optim.AdamW(model.parameters(), lr=6e-4, betas=(0.9, 0.95), weight_decay=0.1)
-        rows = torch.randint(0, vocab, (batch, ctx + 1))
-        x, y = rows[:, :-1], rows[:, 1:]
+        seq = min(seq_arg, ctx) if seq_arg > 0 else ctx
+        rows = torch.randint(0, vocab, (batch, seq + 1))
 
-        def step():
+        def step(ph=None):
+            ph = ph or Phases()
+            x, y = rows[:, :-1], rows[:, 1:]
+            ph.lap("data")
             loss = F.cross_entropy(model(x).reshape(-1, vocab), y.reshape(-1))
+            value = loss.item()
+            ph.lap("forward_loss")
             loss.backward()
+            ph.lap("backward")
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            ph.lap("clip")
             opt.step()
             opt.zero_grad(set_to_none=True)
-            return loss.item()
+            ph.lap("optimizer")
+            return value
 
         step()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.thread_time()
         for _ in range(steps):
             loss = step()
         secs = time.perf_counter() - start
+        cpu_secs = time.thread_time() - cpu_start
         n = sum(p.numel() for p in model.parameters()) - ctx * c
-        fpt = 6 * n + 12 * nl * c * ctx
-        tps = steps * batch * ctx / secs
-        results.append({"preset": preset, "parameters": n + ctx * c, "batch": batch,
-                        "seq_len": ctx, "seconds_per_step": secs / steps, "tokens_per_s": tps,
-                        "flops_per_token": fpt, "mfu": tps * fpt / peak, "last_loss": loss})
+        fpt = 6 * n + 12 * nl * c * seq
+        tps = steps * batch * seq / secs
+        r = {"preset": preset, "parameters": n + ctx * c, "batch": batch, "seq_len": seq,
+             "seconds_per_step": secs / steps, "tokens_per_s": tps,
+             "cpu_seconds_per_step": cpu_secs / steps,
+             "tokens_per_cpu_s": steps * batch * seq / cpu_secs,
+             "flops_per_token": fpt, "achieved_gflops": tps * fpt / 1e9, "peak_gflops": peak / 1e9,
+             "mfu": tps * fpt / peak, "last_loss": loss}
+        if profile:
+            ph = Phases()
+            for _ in range(steps):
+                ph.mark()
+                step(ph)
+            r["profile"] = {k: {"wall_ms": v[0] * 1e3 / steps, "cpu_ms": v[1] * 1e3 / steps}
+                            for k, v in ph.acc.items()}
+        results.append(r)
     print(json.dumps({"engine": "PyTorch eager " + torch.__version__, "cores": cores,
-                      "torch_threads": torch.get_num_threads(), "results": results}, indent=2))
+                      "torch_threads": torch.get_num_threads(),
+                      "torch_interop_threads": torch.get_num_interop_threads(),
+                      "blas_loaded": loaded_blas(),
+                      "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+                      "blas_build_info": torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0],
+                      "results": results}, indent=2))
 
 
 if __name__ == "__main__":

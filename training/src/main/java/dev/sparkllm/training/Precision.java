@@ -20,7 +20,11 @@ public enum Precision {
   /**
    * Parses the config value. bf16 is refused here, the one place: verified on these machines, DJL
    * 0.35's PyTorch JNI aborts the whole JVM ("terminate called without an active exception") on
-   * {@code NDArray.toType(BFLOAT16)}, so no code path may reach a bf16 cast.
+   * {@code NDArray.toType(BFLOAT16)}, so no code path may reach a bf16 cast. The cause is in DJL's
+   * native code: its dtype table ({@code GetScalarTypeFromDType} in {@code djl_pytorch_utils.h})
+   * has no bfloat16 entry and ends in a bare {@code throw;}, so any JNI call that passes bf16 as a
+   * dtype terminates. DJL 0.36.0 leaves the PyTorch engine unchanged (its diff to 0.35.0 touches no
+   * engine source), so upgrading does not lift this.
    */
   public static Precision parse(String value) {
     Precision p =

@@ -20,10 +20,15 @@ import java.util.Random;
  * <pre>
  * java -cp jobs/target/spark-llm-jobs-0.1.0-SNAPSHOT.jar:$(cat jobs/target/classpath.txt) \
  *     dev.sparkllm.jobs.bench.TrainBenchmark [presets=tiny,mini] [steps=5] [batch=8]
- *     [seq=0 (context)] [peak_gflops=auto] [threads=0 (PyTorch default)]
+ *     [seq=0 (context)] [peak_gflops=auto] [threads=0 (PyTorch default)] [profile=false]
  * </pre>
  *
- * CPU peak defaults to cores × 2.5 GHz × 32 fp32 FLOPs/cycle (AVX2: 2 FMA units × 8 lanes × 2);
+ * {@code profile=true} adds the time per phase of a step ({@link TrainStepProfile}). Besides wall
+ * time it reports tokens per CPU-second of the calling thread, the steadier figure on a shared
+ * machine at one thread. {@code training/scripts/compare_train_benchmark.py} runs it alternately
+ * with the PyTorch baseline (docs/benchmarks.md).
+ *
+ * <p>CPU peak defaults to cores × 2.5 GHz × 32 fp32 FLOPs/cycle (AVX2: 2 FMA units × 8 lanes × 2);
  * pass the real figure of your machine or GPU (e.g. 312000 for an A100 in fp16).
  */
 public final class TrainBenchmark {
@@ -76,12 +81,16 @@ public final class TrainBenchmark {
       }
       try (Trainer t = new Trainer(model, o)) {
         t.step(List.<int[][]>of(rows), 0); // warm-up: allocator, kernels
+        java.lang.management.ThreadMXBean mx =
+            java.lang.management.ManagementFactory.getThreadMXBean();
         long start = System.nanoTime();
+        long cpuStart = mx.getCurrentThreadCpuTime();
         double loss = 0;
         for (int s = 1; s <= steps; s++) {
           loss = t.step(List.<int[][]>of(rows), s).loss();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuSeconds = (mx.getCurrentThreadCpuTime() - cpuStart) / 1e9;
         double tps = (double) steps * batch * seq / seconds;
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("preset", preset);
@@ -93,11 +102,18 @@ public final class TrainBenchmark {
         m.put("steps", steps);
         m.put("seconds_per_step", seconds / steps);
         m.put("tokens_per_s", tps);
+        // With one intra-op thread the kernels run on this thread, so this counts only the cycles
+        // the step got: a steadier figure than wall time on a shared machine.
+        m.put("cpu_seconds_per_step", cpuSeconds / steps);
+        m.put("tokens_per_cpu_s", (double) steps * batch * seq / cpuSeconds);
         m.put("flops_per_token", model.flopsPerToken(seq));
         m.put("achieved_gflops", tps * model.flopsPerToken(seq) / 1e9);
         m.put("peak_gflops", peak / 1e9);
         m.put("mfu", tps * model.flopsPerToken(seq) / peak);
         m.put("last_loss", loss);
+        if (Boolean.parseBoolean(a.getOrDefault("profile", "false"))) {
+          m.put("profile", TrainStepProfile.run(t, rows, steps));
+        }
         results.add(m);
       }
     }

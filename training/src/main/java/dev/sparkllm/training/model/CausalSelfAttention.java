@@ -68,8 +68,9 @@ public final class CausalSelfAttention extends GptModule {
       k = cache.appendKeys(k); // (B, nh, Tk, hs)
       v = cache.appendValues(v);
     }
+    // Scale q rather than the scores: (T, hs) per head is smaller than (T, Tk) once Tk > hs.
+    q = q.mul(Scalars.of(q, 1.0 / Math.sqrt(hs))); // not mul(Number): see Scalars
     NDArray att = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, T, Tk)
-    att = att.mul(Scalars.of(att, 1.0 / Math.sqrt(hs))); // not mul(Number): see Scalars
     if (mask != null) {
       // The mask needs no gradient, so its cast may leave the graph (DJL's toType is not tracked).
       att =

@@ -3,6 +3,7 @@ package dev.sparkllm.training.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
@@ -13,7 +14,8 @@ import java.util.Map;
 
 /** Position-wise MLP, 4× wide, GELU with the tanh approximation (GPT-2's {@code gelu_new}). */
 public final class Mlp extends GptModule {
-  private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+  private static final double GELU_A = 2 * Math.sqrt(2.0 / Math.PI);
+  private static final double GELU_B = 0.044715 * GELU_A;
   private final GptConfig config;
   private final Parameter fcW;
   private final Parameter fcB;
@@ -46,12 +48,16 @@ public final class Mlp extends GptModule {
         : h;
   }
 
-  /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); DJL's gelu is the exact erf form. */
+  /**
+   * GPT-2's {@code gelu_new}, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as the equal
+   * x·sigmoid(x·(a + b·x²)) with a = 2√(2/π), b = 0.044715·a (since 0.5·(1 + tanh(z)) =
+   * sigmoid(2z)): six elementwise ops instead of nine, each one a kernel in forward and backward
+   * and a temporary autograd keeps. DJL's gelu is the exact erf form, and it has no tanh variant.
+   */
   static NDArray geluTanh(NDArray x) {
     // Scalar operands from Scalars, never DJL's Number overloads (see Scalars for why).
-    NDArray cube = x.mul(x).mul(x);
-    NDArray inner = x.add(cube.mul(Scalars.of(x, 0.044715))).mul(Scalars.of(x, SQRT_2_OVER_PI));
-    return x.mul(Scalars.of(x, 0.5)).mul(inner.tanh().add(Scalars.of(x, 1)));
+    NDArray inner = x.square().mul(Scalars.of(x, GELU_B)).add(Scalars.of(x, GELU_A)).mul(x);
+    return x.mul(Activation.sigmoid(inner));
   }
 
   @Override

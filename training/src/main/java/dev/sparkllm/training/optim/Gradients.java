@@ -50,7 +50,12 @@ public final class Gradients {
 
   /** The parameter's accumulated gradient, as a handle owned by {@code manager}. */
   public static NDArray of(Parameter p, NDManager manager) {
-    NDArray g = p.getArray().getGradient();
+    return of(p.getArray(), manager);
+  }
+
+  /** The leaf's accumulated gradient, as a handle owned by {@code manager}. */
+  public static NDArray of(NDArray leaf, NDManager manager) {
+    NDArray g = leaf.getGradient();
     g.attach(manager);
     return g;
   }
