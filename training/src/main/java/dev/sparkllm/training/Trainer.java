@@ -11,14 +11,12 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import dev.sparkllm.core.SparkLlmException;
-import dev.sparkllm.training.model.FlatParameters;
 import dev.sparkllm.training.model.Gpt;
 import dev.sparkllm.training.model.GptConfig;
 import dev.sparkllm.training.model.Scalars;
 import dev.sparkllm.training.optim.AdamW;
 import dev.sparkllm.training.optim.Gradients;
 import dev.sparkllm.training.optim.LrSchedule;
-import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,7 +84,6 @@ public final class Trainer implements AutoCloseable {
     this.optimizer =
         new AdamW(
             model.namedParameters(),
-            model.flatParameters(),
             options.beta1(),
             options.beta2(),
             options.eps(),
@@ -231,47 +228,24 @@ public final class Trainer implements AutoCloseable {
   public StepResult applyGradients(long step, double loss, Consumer<Map<String, NDArray>> reduce) {
     Map<String, Parameter> params = model.namedParameters();
     JniUtils.setGradMode(false);
-    FlatParameters flat = model.flatParameters();
     try (NDManager scope = manager.newSubManager()) {
-      Map<String, NDArray> own = new LinkedHashMap<>();
+      Map<String, NDArray> grads = new LinkedHashMap<>();
       for (Map.Entry<String, Parameter> e : params.entrySet()) {
-        own.put(
-            e.getKey(),
-            half == null
-                ? Gradients.of(e.getValue(), scope)
-                : Gradients.of(half.get(e.getValue()), scope));
-      }
-      if (!flat.names().containsAll(params.keySet())) {
-        // A parameter outside the buffer (added after Gpt.create) would be skipped by the grouped
-        // update without a word; refuse instead.
-        throw new IllegalStateException(
-            "parameters outside the model's FlatParameters buffer: the grouped AdamW cannot update"
-                + " them");
-      }
-      // Gradients gathered per group of the parameters' buffer: unscaling, clipping and AdamW are
-      // a few ops per group; the named views below are what reduce sees and may modify in place.
-      List<NDArray> grad = new ArrayList<>(flat.gather(own, scope));
-      for (int i = 0; i < grad.size(); i++) {
-        if (grad.get(i).getDataType() != DataType.FLOAT32) {
-          grad.set(i, grad.get(i).toType(DataType.FLOAT32, false));
+        if (half == null) {
+          grads.put(e.getKey(), Gradients.of(e.getValue(), scope));
+        } else {
+          NDArray g = half.get(e.getValue()).getGradient();
+          g.attach(scope);
+          grads.put(e.getKey(), g.toType(DataType.FLOAT32, true));
         }
-        if (lossScale != 1.0) {
-          grad.get(i).divi(lossScale);
-        }
+      }
+      if (lossScale != 1.0) {
+        grads.values().forEach(g -> g.divi(lossScale));
       }
       if (reduce != null) {
-        Map<String, NDArray> views = flat.views(grad, scope);
-        Map<String, NDArray> grads = new LinkedHashMap<>();
-        params.keySet().forEach(k -> grads.put(k, views.get(k)));
         reduce.accept(grads);
-        grads.forEach(
-            (k, g) -> {
-              if (g != views.get(k)) { // replaced rather than modified in place
-                views.get(k).set(new NDIndex(":"), g);
-              }
-            });
       }
-      double norm = Gradients.clipGlobalNorm(grad, options.gradClip());
+      double norm = Gradients.clipGlobalNorm(grads.values(), options.gradClip());
       double lr = schedule.lr(step);
       boolean skipped = false;
       if (!Double.isFinite(norm)) {
@@ -288,7 +262,7 @@ public final class Trainer implements AutoCloseable {
         lossScale /= 2;
         cleanSteps = 0;
       } else {
-        optimizer.update(grad, lr);
+        optimizer.update(params, grads, lr);
         if (options.precision().scalesLoss() && ++cleanSteps >= SCALE_GROWTH_INTERVAL) {
           lossScale *= 2;
           cleanSteps = 0;

@@ -11,7 +11,6 @@ import dev.sparkllm.training.optim.Gradients;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -88,13 +87,12 @@ final class TrainStepProfile {
         throw new IllegalStateException(e);
       }
       JniUtils.setGradMode(false);
-      // As Trainer.applyGradients: gradients gathered into the parameters' layout.
+      // As Trainer.applyGradients: clip over every gradient, then AdamW per parameter.
       Map<String, NDArray> grads = new LinkedHashMap<>();
       params.forEach((k, v) -> grads.put(k, Gradients.of(v, scope)));
-      List<NDArray> grad = t.model().flatParameters().gather(grads, scope);
-      Gradients.clipGlobalNorm(grad, 1.0);
+      Gradients.clipGlobalNorm(grads.values(), 1.0);
       lap("clip");
-      t.optimizer().update(grad, 1e-4);
+      t.optimizer().update(params, grads, 1e-4);
       Gradients.zero(params.values());
       lap("optimizer");
     }

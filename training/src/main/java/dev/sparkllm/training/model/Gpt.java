@@ -38,7 +38,6 @@ public final class Gpt extends GptModule {
   private final Parameter lnFW;
   private final Parameter lnFB;
   private final Map<String, Parameter> all;
-  private FlatParameters flat;
 
   private Gpt(GptConfig config) {
     this.config = config;
@@ -71,7 +70,6 @@ public final class Gpt extends GptModule {
    */
   public static Gpt create(NDManager manager, GptConfig config) {
     Gpt model = new Gpt(config);
-    model.flat = FlatParameters.attach(manager, model.all);
     model.initialize(manager, DataType.FLOAT32, new Shape(1, config.contextLength()));
     return model;
   }
@@ -83,11 +81,6 @@ public final class Gpt extends GptModule {
   /** HF-style name → parameter, in a fixed order (embeddings, blocks, final norm). */
   public Map<String, Parameter> namedParameters() {
     return all;
-  }
-
-  /** The parameters' shared buffer (every parameter is a view of it). */
-  public FlatParameters flatParameters() {
-    return flat;
   }
 
   /**

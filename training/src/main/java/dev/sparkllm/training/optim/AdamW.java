@@ -4,13 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.sparkllm.core.SparkLlmException;
-import dev.sparkllm.training.model.FlatParameters;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -24,11 +20,6 @@ import java.util.Map;
  *   m ← β1·m + (1−β1)·g ;  v ← β2·v + (1−β2)·g²
  *   p ← p − lr · (m/(1−β1^t)) / (sqrt(v/(1−β2^t)) + ε)
  * </pre>
- *
- * <p>Over a model whose parameters share one buffer ({@link FlatParameters}), the moments share the
- * same layout and {@link #update(NDArray, double)} updates everything with about a dozen ops on the
- * whole buffer (the per-parameter loop issued that many per parameter). Each element goes through
- * the same fp32 operations in the same order either way, so both paths give the same numbers.
  */
 public final class AdamW implements AutoCloseable {
   private final double beta1;
@@ -38,59 +29,21 @@ public final class AdamW implements AutoCloseable {
   private final NDManager manager;
   private final Map<String, NDArray> m = new LinkedHashMap<>();
   private final Map<String, NDArray> v = new LinkedHashMap<>();
-  private final FlatParameters flat;
-  private final NDArray flatM;
-  private final NDArray flatV;
   private long step;
 
-  /** Per-parameter updates (parameters with their own storage). */
   public AdamW(
       Map<String, Parameter> params, double beta1, double beta2, double eps, double weightDecay) {
-    this(params, null, beta1, beta2, eps, weightDecay);
-  }
-
-  /**
-   * @param flat the buffer {@code params} are views of (moments get the same layout, and {@link
-   *     #update(NDArray, double)} becomes available), or null
-   */
-  public AdamW(
-      Map<String, Parameter> params,
-      FlatParameters flat,
-      double beta1,
-      double beta2,
-      double eps,
-      double weightDecay) {
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
     this.weightDecay = weightDecay;
     NDManager owner = params.values().iterator().next().getArray().getManager();
     this.manager = owner.newSubManager();
-    this.flat = flat;
-    if (flat != null) {
-      NDArray b = flat.buffer();
-      flatM = manager.zeros(new Shape(flat.size()), DataType.FLOAT32, b.getDevice());
-      flatV = manager.zeros(new Shape(flat.size()), DataType.FLOAT32, b.getDevice());
-      Map<String, NDArray> mViews = flat.views(flatM, manager);
-      Map<String, NDArray> vViews = flat.views(flatV, manager);
-      for (String name : params.keySet()) { // checkpoint order: the parameters'
-        m.put(name, mViews.get(name));
-        v.put(name, vViews.get(name));
-      }
-      return;
-    }
-    flatM = null;
-    flatV = null;
     for (Map.Entry<String, Parameter> e : params.entrySet()) {
       NDArray p = e.getValue().getArray();
       m.put(e.getKey(), manager.zeros(p.getShape(), p.getDataType(), p.getDevice()));
       v.put(e.getKey(), manager.zeros(p.getShape(), p.getDataType(), p.getDevice()));
     }
-  }
-
-  /** The parameter buffer this optimizer was built over, or null. */
-  public FlatParameters flat() {
-    return flat;
   }
 
   /** Optimizer steps taken so far (the t of the bias correction). */
@@ -99,7 +52,7 @@ public final class AdamW implements AutoCloseable {
   }
 
   static boolean decays(NDArray param) {
-    return FlatParameters.decays(param.getShape());
+    return param.getShape().dimension() >= 2;
   }
 
   /**
@@ -123,38 +76,6 @@ public final class AdamW implements AutoCloseable {
         // Temporarily owned by the scope so every intermediate result is freed with it.
         scope.tempAttachAll(p, mt, vt);
         if (weightDecay > 0 && decays(p)) {
-          p.muli(1 - lr * weightDecay);
-        }
-        mt.muli(beta1).addi(g.mul(1 - beta1));
-        vt.muli(beta2).addi(g.square().muli(1 - beta2));
-        NDArray denom = vt.div(bc2).sqrt().addi(eps);
-        p.subi(mt.div(denom).muli(lr / bc1));
-      }
-    }
-  }
-
-  /**
-   * One update of every parameter from {@code grads}, the gradients gathered per group of the
-   * {@link FlatParameters} (see {@link FlatParameters#gather}), in place; same arithmetic as {@link
-   * #update(Map, Map, double)}, a dozen ops per group instead of per parameter. Must run with
-   * autograd off.
-   */
-  public void update(List<NDArray> grads, double lr) {
-    if (flat == null) {
-      throw new IllegalStateException("this AdamW was built without a parameter buffer");
-    }
-    step++;
-    double bc1 = 1 - Math.pow(beta1, step);
-    double bc2 = 1 - Math.pow(beta2, step);
-    List<FlatParameters.Group> groups = flat.groups();
-    for (int i = 0; i < groups.size(); i++) {
-      FlatParameters.Group group = groups.get(i);
-      NDArray g = grads.get(i);
-      try (NDManager scope = g.getManager().newSubManager()) {
-        NDArray p = FlatParameters.range(flat.buffer(), group.offset(), group.size(), scope);
-        NDArray mt = FlatParameters.range(flatM, group.offset(), group.size(), scope);
-        NDArray vt = FlatParameters.range(flatV, group.offset(), group.size(), scope);
-        if (weightDecay > 0 && group.decays()) {
           p.muli(1 - lr * weightDecay);
         }
         mt.muli(beta1).addi(g.mul(1 - beta1));

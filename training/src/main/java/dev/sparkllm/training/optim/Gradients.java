@@ -50,12 +50,7 @@ public final class Gradients {
 
   /** The parameter's accumulated gradient, as a handle owned by {@code manager}. */
   public static NDArray of(Parameter p, NDManager manager) {
-    return of(p.getArray(), manager);
-  }
-
-  /** The leaf's accumulated gradient, as a handle owned by {@code manager}. */
-  public static NDArray of(NDArray leaf, NDManager manager) {
-    NDArray g = leaf.getGradient();
+    NDArray g = p.getArray().getGradient();
     g.attach(manager);
     return g;
   }
