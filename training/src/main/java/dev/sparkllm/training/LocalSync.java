@@ -79,6 +79,18 @@ final class LocalSync {
       String output,
       Checkpoints.Loaded from) {
     LocalSync s = new LocalSync(trainer, options, exchange, output);
+    if (exchange.rank() == 0) {
+      LOG.info(
+          "sync {}: {} replicas meet every {} steps{}",
+          options.mode(),
+          exchange.world(),
+          options.every(),
+          options.mode() == SyncOptions.Mode.DILOCO
+              ? String.format(
+                  " (outer Nesterov lr %s, momentum %s)",
+                  options.outerLr(), options.outerMomentum())
+              : "");
+    }
     if (from != null) {
       s.restore(from);
     }
