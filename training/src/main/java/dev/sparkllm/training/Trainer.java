@@ -137,6 +137,10 @@ public final class Trainer implements AutoCloseable {
     return (int) (h ^ (h >>> 31)) & 0x7fffffff;
   }
 
+  public TrainingOptions options() {
+    return options;
+  }
+
   public Gpt model() {
     return model;
   }

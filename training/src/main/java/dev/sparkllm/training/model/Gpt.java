@@ -213,6 +213,15 @@ public final class Gpt extends GptModule {
     return picked.mul(m).sum().div(m.sum()).neg();
   }
 
+  /**
+   * Per row, the sum of log p(target) over the targets whose {@code mask} (B, T) is 1: the
+   * log-probability of a response given its prompt, as DPO compares them. Returns (B,) in fp32.
+   */
+  public static NDArray sequenceLogProbs(NDArray logits, NDArray targets, NDArray mask) {
+    NDArray m = mask.toType(DataType.FLOAT32, false);
+    return targetLogProbs(logits, targets).squeeze(-1).mul(m).sum(new int[] {1});
+  }
+
   /** log p(target) per position, (B, T, 1) in fp32. */
   private static NDArray targetLogProbs(NDArray logits, NDArray targets) {
     // log_softmax with an fp32 output dtype: the one cast PyTorch tracks for autograd here.
