@@ -47,7 +47,14 @@ public final class Checkpoints {
   public static final String LATEST = "latest";
 
   /** The files a checkpoint may list in {@code SHA256SUMS}; any other name is refused. */
-  static final Set<String> FILES = Set.of(MODEL, OPTIMIZER, STATE, HF_CONFIG);
+  static final Set<String> FILES =
+      Set.of(
+          MODEL,
+          OPTIMIZER,
+          STATE,
+          HF_CONFIG,
+          LoraCheckpoint.ADAPTER,
+          LoraCheckpoint.ADAPTER_CONFIG);
 
   /** Temporary names of {@link #save} and {@code latest}'s writer (and the fixed one of old). */
   private static final Pattern LEFTOVER =
@@ -66,9 +73,22 @@ public final class Checkpoints {
 
   /** Writes a checkpoint of {@code trainer} with {@code state} and points {@code latest} at it. */
   public static String save(String run, Trainer trainer, CheckpointState state, int keep) {
+    return save(run, trainer, state, keep, null);
+  }
+
+  /**
+   * {@link #save}; for a LoRA trainer {@code base} names the base model, and the checkpoint holds
+   * the adapters (see {@link LoraCheckpoint}) with the merged weights as {@code model.safetensors}.
+   */
+  static String save(
+      String run, Trainer trainer, CheckpointState state, int keep, LoraCheckpoint.Base base) {
     long step = state.step();
     Map<String, byte[]> files = new LinkedHashMap<>();
-    files.put(MODEL, Gpt2Weights.export(trainer.model()));
+    if (trainer.model().loraConfig() != null) {
+      files.putAll(LoraCheckpoint.files(trainer.model(), base));
+    } else {
+      files.put(MODEL, Gpt2Weights.export(trainer.model()));
+    }
     files.put(OPTIMIZER, encode(trainer.optimizer().state()));
     files.put(
         HF_CONFIG,
@@ -205,6 +225,10 @@ public final class Checkpoints {
   public static void restore(Loaded c, Trainer trainer) {
     Gpt2Weights.load(trainer.model(), c.model(), Storage.join(c.dir(), MODEL));
     trainer.weightsChanged();
+    restoreOptimizer(c, trainer);
+  }
+
+  static void restoreOptimizer(Loaded c, Trainer trainer) {
     String optimizer = Storage.join(c.dir(), OPTIMIZER);
     SafetensorsHeader.check(c.optimizer(), optimizer);
     try (NDManager m = trainer.manager().newSubManager()) {

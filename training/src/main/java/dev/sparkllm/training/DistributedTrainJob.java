@@ -10,6 +10,7 @@ import dev.sparkllm.training.distributed.DistributedOptions;
 import dev.sparkllm.training.distributed.DriverExchange;
 import dev.sparkllm.training.distributed.GradientClient;
 import dev.sparkllm.training.distributed.GradientServer;
+import dev.sparkllm.training.model.LoraConfig;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -42,6 +43,18 @@ public final class DistributedTrainJob {
 
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume, int replicas) {
+    return run(spark, config, data, output, resume, replicas, null);
+  }
+
+  /** {@link #run}, training LoRA adapters on a frozen base when {@code lora} is not null. */
+  public static TrainResult run(
+      SparkSession spark,
+      Config config,
+      String data,
+      String output,
+      boolean resume,
+      int replicas,
+      LoraConfig lora) {
     SparkConf conf = spark.sparkContext().getConf();
     replicas = checkCluster(conf, spark.sparkContext().defaultParallelism(), replicas);
     DistributedOptions dist = DistributedOptions.fromConfig(config.section("training.distributed"));
@@ -72,7 +85,8 @@ public final class DistributedTrainJob {
               // A relative path would resolve against each executor's working directory.
               Storage.qualify(output),
               resume,
-              new Replica.Service(host, server.port(), replicas, dist));
+              new Replica.Service(host, server.port(), replicas, dist),
+              lora);
       List<Integer> ranks = new ArrayList<>();
       for (int r = 0; r < replicas; r++) {
         ranks.add(r);
@@ -186,6 +200,7 @@ public final class DistributedTrainJob {
     private final String output;
     private final boolean resume;
     private final Service service;
+    private final LoraConfig lora;
 
     /** Where the replicas find the driver's gradient service, and how to use it. */
     record Service(String host, int port, int world, DistributedOptions options)
@@ -197,8 +212,10 @@ public final class DistributedTrainJob {
         TrainSetup prepared,
         String output,
         boolean resume,
-        Service service) {
+        Service service,
+        LoraConfig lora) {
       this.hadoopConf = hadoopConf;
+      this.lora = lora;
       this.config = config;
       this.prepared = prepared;
       this.output = output;
@@ -217,7 +234,7 @@ public final class DistributedTrainJob {
       // A retried stage continues from the last checkpoint written by the failed attempt.
       String latest = Checkpoints.latest(output);
       boolean fromCheckpoint = latest != null && (resume || attempt > 0);
-      try (Trainer trainer = new Trainer(prepared.model(), prepared.options(), device);
+      try (Trainer trainer = new Trainer(prepared.model(), prepared.options(), device, lora);
           GradientClient client =
               new GradientClient(
                   service.host(),

@@ -1,6 +1,7 @@
 package dev.sparkllm.training;
 
 import dev.sparkllm.core.Config;
+import dev.sparkllm.training.model.LoraConfig;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -15,8 +16,20 @@ public final class TrainJob {
 
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume) {
+    return run(spark, config, data, output, resume, null);
+  }
+
+  /** {@link #run}, training LoRA adapters on a frozen base when {@code lora} is not null. */
+  public static TrainResult run(
+      SparkSession spark,
+      Config config,
+      String data,
+      String output,
+      boolean resume,
+      LoraConfig lora) {
     TrainSetup setup = TrainSetup.prepare(config, data, output, resume);
-    try (Trainer trainer = new Trainer(setup.model(), setup.options())) {
+    try (Trainer trainer =
+        new Trainer(setup.model(), setup.options(), Devices.forDriver(setup.options()), lora)) {
       return new TrainLoop(trainer, setup, output, config.hash(), GradientExchange.single())
           .run(resume ? Checkpoints.load(setup.latest()) : null);
     }

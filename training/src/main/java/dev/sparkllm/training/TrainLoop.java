@@ -34,6 +34,10 @@ final class TrainLoop {
   private double bestVal = Double.POSITIVE_INFINITY;
   private int badEvals;
   private boolean stopped;
+
+  /** The base of a LoRA run (null otherwise), named in its checkpoints. */
+  private LoraCheckpoint.Base loraBase;
+
   // The current logging window, and the whole run's tokens.
   private long windowStart;
   private long windowNanos;
@@ -90,7 +94,8 @@ final class TrainLoop {
       if ((last || stopped || due) && writer) {
         metrics.write();
         checkpoint =
-            Checkpoints.save(output, trainer, state(train.position()), o.keepCheckpoints());
+            Checkpoints.save(
+                output, trainer, state(train.position()), o.keepCheckpoints(), loraBase);
       }
     }
     progress.finish();
@@ -175,9 +180,15 @@ final class TrainLoop {
 
   /** Continues {@code from} (weights, optimizer, counters, data position), or starts fresh. */
   private TokenData.Position restore(Checkpoints.Loaded from) {
+    byte[] base = null;
+    if (trainer.model().loraConfig() != null) {
+      base = LoraCheckpoint.requireBase(o.initFrom());
+      loraBase = LoraCheckpoint.base(o.initFrom(), base);
+    }
     if (from == null) {
       if (o.initFrom() != null) {
-        Gpt2Weights.load(trainer.model(), Checkpoints.readWeights(o.initFrom()), o.initFrom());
+        byte[] weights = base != null ? base : Checkpoints.readWeights(o.initFrom());
+        Gpt2Weights.load(trainer.model(), weights, o.initFrom());
         trainer.weightsChanged();
       }
       return new TokenData.Position(0, 0, 0);
@@ -185,7 +196,11 @@ final class TrainLoop {
     CheckpointState s =
         CheckpointState.parse(from.state(), Storage.join(from.dir(), Checkpoints.STATE));
     checkResumable(s, from.dir());
-    Checkpoints.restore(from, trainer);
+    if (loraBase != null) {
+      LoraCheckpoint.restore(from, trainer, base, loraBase);
+    } else {
+      Checkpoints.restore(from, trainer);
+    }
     step = s.step();
     trainer.setLossScale(s.lossScale());
     bestVal = s.bestValLoss() != null ? s.bestValLoss() : Double.POSITIVE_INFINITY;
@@ -243,6 +258,15 @@ final class TrainLoop {
 
   private void logStart() {
     GptConfig mc = trainer.model().config();
+    if (loraBase != null) {
+      LOG.info(
+          "LoRA {}: {} trainable parameters of {} ({}%), base {}",
+          trainer.model().loraConfig(),
+          trainer.trainableCount(),
+          mc.parameterCount(),
+          String.format("%.3f", 100.0 * trainer.trainableCount() / mc.parameterCount()),
+          loraBase.path());
+    }
     LOG.info(
         "model {} ({} parameters), {} tokens per step, {} steps",
         mc,

@@ -3,6 +3,7 @@ package dev.sparkllm.training;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.OutputDir;
 import dev.sparkllm.training.distributed.DistributedOptions;
+import dev.sparkllm.training.model.LoraConfig;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
@@ -18,6 +19,21 @@ public final class Training {
    */
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume) {
+    return run(spark, config, data, output, resume, null);
+  }
+
+  /**
+   * {@link #run}; with {@code lora} not null, LoRA fine-tuning of the base in {@code
+   * training.init_from}: only the adapters are trained, exchanged and checkpointed (see {@link
+   * LoraCheckpoint}).
+   */
+  public static TrainResult run(
+      SparkSession spark,
+      Config config,
+      String data,
+      String output,
+      boolean resume,
+      LoraConfig lora) {
     int replicas = DistributedOptions.fromConfig(config.section("training.distributed")).replicas();
     List<String> inputs = new ArrayList<>(List.of(data));
     String initFrom = config.getString("training.init_from");
@@ -28,8 +44,8 @@ public final class Training {
     // and never by two jobs at once.
     try (OutputDir out = OutputDir.inPlace("train", output, inputs)) {
       return replicas != 0
-          ? DistributedTrainJob.run(spark, config, data, output, resume, replicas)
-          : TrainJob.run(spark, config, data, output, resume);
+          ? DistributedTrainJob.run(spark, config, data, output, resume, replicas, lora)
+          : TrainJob.run(spark, config, data, output, resume, lora);
     }
   }
 }
