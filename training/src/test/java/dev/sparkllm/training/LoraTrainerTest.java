@@ -147,8 +147,11 @@ class LoraTrainerTest {
         .hasMessageContaining("finetune.lora.rank must be > 0");
   }
 
-  /** Unused here but keeps the config section honest once finetune.lora is in defaults.yaml. */
-  static LoraConfig fromDefaults() {
-    return LoraConfig.fromConfig(Config.load(null, List.of()).section("finetune.lora"));
+  @Test
+  void theDefaultsReadAsAConfig() {
+    Config c = Config.load(null, List.of("finetune.lora.target_modules=[attn.c_attn]"));
+    assertThat(LoraConfig.fromConfig(c.section("finetune.lora")))
+        .isEqualTo(new LoraConfig(8, 16, 0.05, List.of("attn.c_attn")));
+    assertThat(c.getDouble("finetune.dpo.beta")).isEqualTo(0.1);
   }
 }
