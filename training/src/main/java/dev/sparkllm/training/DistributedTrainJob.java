@@ -10,7 +10,6 @@ import dev.sparkllm.training.distributed.DistributedOptions;
 import dev.sparkllm.training.distributed.DriverExchange;
 import dev.sparkllm.training.distributed.GradientClient;
 import dev.sparkllm.training.distributed.GradientServer;
-import dev.sparkllm.training.model.LoraConfig;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -43,10 +42,10 @@ public final class DistributedTrainJob {
 
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume, int replicas) {
-    return run(spark, config, data, output, resume, replicas, null);
+    return run(spark, config, data, output, resume, replicas, FineTuning.NONE);
   }
 
-  /** {@link #run}, training LoRA adapters on a frozen base when {@code lora} is not null. */
+  /** {@link #run} with LoRA and/or DPO as {@code tuning} says. */
   public static TrainResult run(
       SparkSession spark,
       Config config,
@@ -54,7 +53,7 @@ public final class DistributedTrainJob {
       String output,
       boolean resume,
       int replicas,
-      LoraConfig lora) {
+      FineTuning tuning) {
     SparkConf conf = spark.sparkContext().getConf();
     replicas = checkCluster(conf, spark.sparkContext().defaultParallelism(), replicas);
     DistributedOptions dist = DistributedOptions.fromConfig(config.section("training.distributed"));
@@ -86,7 +85,7 @@ public final class DistributedTrainJob {
               Storage.qualify(output),
               resume,
               new Replica.Service(host, server.port(), replicas, dist),
-              lora);
+              tuning);
       List<Integer> ranks = new ArrayList<>();
       for (int r = 0; r < replicas; r++) {
         ranks.add(r);
@@ -200,7 +199,7 @@ public final class DistributedTrainJob {
     private final String output;
     private final boolean resume;
     private final Service service;
-    private final LoraConfig lora;
+    private final FineTuning tuning;
 
     /** Where the replicas find the driver's gradient service, and how to use it. */
     record Service(String host, int port, int world, DistributedOptions options)
@@ -213,9 +212,9 @@ public final class DistributedTrainJob {
         String output,
         boolean resume,
         Service service,
-        LoraConfig lora) {
+        FineTuning tuning) {
       this.hadoopConf = hadoopConf;
-      this.lora = lora;
+      this.tuning = tuning;
       this.config = config;
       this.prepared = prepared;
       this.output = output;
@@ -234,7 +233,8 @@ public final class DistributedTrainJob {
       // A retried stage continues from the last checkpoint written by the failed attempt.
       String latest = Checkpoints.latest(output);
       boolean fromCheckpoint = latest != null && (resume || attempt > 0);
-      try (Trainer trainer = new Trainer(prepared.model(), prepared.options(), device, lora);
+      try (Trainer trainer =
+              new Trainer(prepared.model(), prepared.options(), device, tuning.lora());
           GradientClient client =
               new GradientClient(
                   service.host(),
@@ -249,7 +249,7 @@ public final class DistributedTrainJob {
         TrainResult r;
         try {
           r =
-              new TrainLoop(trainer, prepared, output, config.hash(), exchange)
+              new TrainLoop(trainer, prepared, output, config.hash(), exchange, tuning)
                   .run(fromCheckpoint ? Checkpoints.load(latest) : null);
         } catch (RuntimeException e) {
           client.abort(e.getMessage() != null ? e.getMessage() : e.toString());

@@ -27,6 +27,30 @@ public record PreferenceBatch(
     }
   }
 
+  /**
+   * Pairs as {@link TokenData} yields them from preference shards: each row is the chosen ids
+   * followed by the rejected ids (two rows of equal length), the mask likewise.
+   */
+  static PreferenceBatch fromPair(Batch b) {
+    int n = b.ids().length;
+    int[][] c = new int[n][];
+    int[][] cm = new int[n][];
+    int[][] r = new int[n][];
+    int[][] rm = new int[n][];
+    for (int i = 0; i < n; i++) {
+      int half = b.ids()[i].length / 2;
+      c[i] = java.util.Arrays.copyOfRange(b.ids()[i], 0, half);
+      r[i] = java.util.Arrays.copyOfRange(b.ids()[i], half, 2 * half);
+      cm[i] = java.util.Arrays.copyOfRange(b.mask()[i], 0, half);
+      rm[i] = java.util.Arrays.copyOfRange(b.mask()[i], half, 2 * half);
+    }
+    return new PreferenceBatch(c, cm, r, rm);
+  }
+
+  static java.util.List<PreferenceBatch> fromPairs(java.util.List<Batch> batches) {
+    return batches.stream().map(PreferenceBatch::fromPair).toList();
+  }
+
   public int pairs() {
     return chosen.length;
   }

@@ -1,7 +1,6 @@
 package dev.sparkllm.training;
 
 import dev.sparkllm.core.Config;
-import dev.sparkllm.training.model.LoraConfig;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -16,21 +15,22 @@ public final class TrainJob {
 
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume) {
-    return run(spark, config, data, output, resume, null);
+    return run(spark, config, data, output, resume, FineTuning.NONE);
   }
 
-  /** {@link #run}, training LoRA adapters on a frozen base when {@code lora} is not null. */
+  /** {@link #run} with LoRA and/or DPO as {@code tuning} says. */
   public static TrainResult run(
       SparkSession spark,
       Config config,
       String data,
       String output,
       boolean resume,
-      LoraConfig lora) {
+      FineTuning tuning) {
     TrainSetup setup = TrainSetup.prepare(config, data, output, resume);
     try (Trainer trainer =
-        new Trainer(setup.model(), setup.options(), Devices.forDriver(setup.options()), lora)) {
-      return new TrainLoop(trainer, setup, output, config.hash(), GradientExchange.single())
+        new Trainer(
+            setup.model(), setup.options(), Devices.forDriver(setup.options()), tuning.lora())) {
+      return new TrainLoop(trainer, setup, output, config.hash(), GradientExchange.single(), tuning)
           .run(resume ? Checkpoints.load(setup.latest()) : null);
     }
   }

@@ -5,7 +5,9 @@ import dev.sparkllm.core.Storage;
 import dev.sparkllm.training.model.Gpt2Weights;
 import dev.sparkllm.training.model.GptConfig;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,14 @@ final class TrainLoop {
   /** The base of a LoRA run (null otherwise), named in its checkpoints. */
   private LoraCheckpoint.Base loraBase;
 
+  private final FineTuning tuning;
+
+  /** The DPO objective (null: the language-model loss), built once the start weights are in. */
+  private DpoTrainer dpo;
+
+  /** The last DPO evaluation, logged with the validation loss. */
+  private Dpo.Stats dpoEval;
+
   // The current logging window, and the whole run's tokens.
   private long windowStart;
   private long windowNanos;
@@ -51,6 +61,17 @@ final class TrainLoop {
       String output,
       String configHash,
       GradientExchange exchange) {
+    this(trainer, setup, output, configHash, exchange, FineTuning.NONE);
+  }
+
+  TrainLoop(
+      Trainer trainer,
+      TrainSetup setup,
+      String output,
+      String configHash,
+      GradientExchange exchange,
+      FineTuning tuning) {
+    this.tuning = tuning;
     this.trainer = trainer;
     this.o = setup.options();
     this.setup = setup;
@@ -77,7 +98,8 @@ final class TrainLoop {
             o.seed(),
             exchange.rank(),
             exchange.world(),
-            position);
+            position,
+            tuning.dpo());
     List<Batch> val = validationBatches();
     logStart();
     // Until a new checkpoint is written the run's result is the one it was restored from: a run
@@ -121,7 +143,10 @@ final class TrainLoop {
     }
     long t0 = System.nanoTime();
     long s = step;
-    double local = trainer.forwardBackwardBatches(micro, s);
+    double local =
+        dpo != null
+            ? dpo.forwardBackward(PreferenceBatch.fromPairs(micro), s).loss()
+            : trainer.forwardBackwardBatches(micro, s);
     double[] mean = {local};
     Trainer.StepResult r =
         trainer.applyGradients(s, local, grads -> mean[0] = exchange.reduce(s, local, grads));
@@ -143,7 +168,13 @@ final class TrainLoop {
     if (val.isEmpty() || (step % o.evalInterval() != 0 && !last)) {
       return null;
     }
-    double loss = trainer.evalLossBatches(val);
+    double loss;
+    if (dpo != null) {
+      dpoEval = dpo.evaluate(PreferenceBatch.fromPairs(val));
+      loss = dpoEval.loss();
+    } else {
+      loss = trainer.evalLossBatches(val);
+    }
     valLosses.add(new double[] {step, loss});
     if (loss < bestVal - o.earlyStoppingMinDelta()) {
       bestVal = loss;
@@ -168,8 +199,16 @@ final class TrainLoop {
     double tps = windowTokens / Math.max(1e-9, (now - windowStart) / 1e9);
     windowStart = now;
     windowTokens = 0;
-    String line =
-        metrics.record(step, r, valLoss, tps, exchange.windowMetrics(windowNanos, windowSteps));
+    Map<String, Object> extra =
+        new LinkedHashMap<>(exchange.windowMetrics(windowNanos, windowSteps));
+    if (valLoss != null && dpoEval != null) {
+      // TRL's names for what a DPO evaluation reports.
+      extra.put("eval_rewards_accuracy", dpoEval.accuracy());
+      extra.put("eval_rewards_margin", dpoEval.margin());
+      extra.put("eval_rewards_chosen", dpoEval.chosenReward());
+      extra.put("eval_rewards_rejected", dpoEval.rejectedReward());
+    }
+    String line = metrics.record(step, r, valLoss, tps, extra);
     windowNanos = 0;
     windowSteps = 0;
     if (writer) {
@@ -191,13 +230,22 @@ final class TrainLoop {
         Gpt2Weights.load(trainer.model(), weights, o.initFrom());
         trainer.weightsChanged();
       }
+      startDpo();
       return new TokenData.Position(0, 0, 0);
+    }
+    if (tuning.dpo() && loraBase == null) {
+      // DPO's reference is the starting model, not the checkpoint's policy: load it first.
+      if (o.initFrom() != null) {
+        Gpt2Weights.load(trainer.model(), Checkpoints.readWeights(o.initFrom()), o.initFrom());
+      }
+      startDpo();
     }
     CheckpointState s =
         CheckpointState.parse(from.state(), Storage.join(from.dir(), Checkpoints.STATE));
     checkResumable(s, from.dir());
     if (loraBase != null) {
       LoraCheckpoint.restore(from, trainer, base, loraBase);
+      startDpo(); // the reference is the base without adapters
     } else {
       Checkpoints.restore(from, trainer);
     }
@@ -216,6 +264,12 @@ final class TrainLoop {
     metrics.load(step);
     LOG.info("resuming from {} at step {}", from.dir(), step);
     return s.dataPosition();
+  }
+
+  private void startDpo() {
+    if (tuning.dpo() && dpo == null) {
+      dpo = new DpoTrainer(trainer, tuning.dpoBeta());
+    }
   }
 
   private void checkResumable(CheckpointState s, String dir) {
@@ -253,7 +307,7 @@ final class TrainLoop {
     return setup.valFiles().isEmpty() || o.evalInterval() == 0
         ? List.of()
         : TokenData.fixedBatches(
-            setup.valFiles(), setup.manifest(), o.batchSize(), o.evalBatches());
+            setup.valFiles(), setup.manifest(), o.batchSize(), o.evalBatches(), tuning.dpo());
   }
 
   private void logStart() {

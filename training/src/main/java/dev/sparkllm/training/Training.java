@@ -3,7 +3,6 @@ package dev.sparkllm.training;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.OutputDir;
 import dev.sparkllm.training.distributed.DistributedOptions;
-import dev.sparkllm.training.model.LoraConfig;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
@@ -19,13 +18,13 @@ public final class Training {
    */
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume) {
-    return run(spark, config, data, output, resume, null);
+    return run(spark, config, data, output, resume, FineTuning.NONE);
   }
 
   /**
-   * {@link #run}; with {@code lora} not null, LoRA fine-tuning of the base in {@code
-   * training.init_from}: only the adapters are trained, exchanged and checkpointed (see {@link
-   * LoraCheckpoint}).
+   * {@link #run} with {@code tuning}: LoRA adapters on the frozen base in {@code
+   * training.init_from} (only they are trained, exchanged and checkpointed, see {@link
+   * LoraCheckpoint}), and/or DPO on preference shards (see {@link PreferenceShards}).
    */
   public static TrainResult run(
       SparkSession spark,
@@ -33,7 +32,7 @@ public final class Training {
       String data,
       String output,
       boolean resume,
-      LoraConfig lora) {
+      FineTuning tuning) {
     int replicas = DistributedOptions.fromConfig(config.section("training.distributed")).replicas();
     List<String> inputs = new ArrayList<>(List.of(data));
     String initFrom = config.getString("training.init_from");
@@ -44,8 +43,8 @@ public final class Training {
     // and never by two jobs at once.
     try (OutputDir out = OutputDir.inPlace("train", output, inputs)) {
       return replicas != 0
-          ? DistributedTrainJob.run(spark, config, data, output, resume, replicas, lora)
-          : TrainJob.run(spark, config, data, output, resume, lora);
+          ? DistributedTrainJob.run(spark, config, data, output, resume, replicas, tuning)
+          : TrainJob.run(spark, config, data, output, resume, tuning);
     }
   }
 }

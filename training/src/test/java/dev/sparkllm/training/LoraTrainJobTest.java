@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class LoraTrainJobTest {
   static final LoraConfig LORA = new LoraConfig(4, 8, 0.0, List.of("c_attn", "c_proj", "c_fc"));
+  static final FineTuning TUNING = new FineTuning(LORA, null);
   static SparkSession spark;
   @TempDir static Path shared;
   static String data;
@@ -91,8 +92,8 @@ class LoraTrainJobTest {
     String single = tmp.resolve("single").toString();
     String dist = tmp.resolve("dist").toString();
     TrainResult one =
-        Training.run(spark, config("training.grad_accum_steps=2"), data, single, false, LORA);
-    TrainResult two = DistributedTrainJob.run(spark, config(), data, dist, false, 2, LORA);
+        Training.run(spark, config("training.grad_accum_steps=2"), data, single, false, TUNING);
+    TrainResult two = DistributedTrainJob.run(spark, config(), data, dist, false, 2, TUNING);
     for (int i = 0; i < 4; i++) {
       assertThat(two.trainLosses().get(i)).isCloseTo(one.trainLosses().get(i), within(1e-5));
     }
@@ -137,9 +138,9 @@ class LoraTrainJobTest {
         data,
         resumed,
         false,
-        LORA);
+        TUNING);
     TrainResult rest =
-        Training.run(spark, config("training.grad_accum_steps=2"), data, resumed, true, LORA);
+        Training.run(spark, config("training.grad_accum_steps=2"), data, resumed, true, TUNING);
     assertThat(rest.finalStep()).isEqualTo(4);
     assertThat(maxDiff(single, resumed, LoraCheckpoint.ADAPTER)).isLessThan(1e-6);
 
@@ -175,7 +176,7 @@ class LoraTrainJobTest {
                     data,
                     resumed,
                     true,
-                    LORA))
+                    TUNING))
         .isInstanceOf(SparkLlmException.class)
         .hasMessageContaining("resume from the same base model");
   }
@@ -190,7 +191,7 @@ class LoraTrainJobTest {
                     data,
                     tmp.resolve("r").toString(),
                     false,
-                    LORA))
+                    TUNING))
         .isInstanceOf(SparkLlmException.class)
         .hasMessageContaining("LoRA fine-tuning needs a base model: set training.init_from");
   }
