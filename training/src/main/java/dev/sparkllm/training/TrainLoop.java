@@ -201,6 +201,9 @@ final class TrainLoop {
     windowTokens = 0;
     Map<String, Object> extra =
         new LinkedHashMap<>(exchange.windowMetrics(windowNanos, windowSteps));
+    if (loraBase != null) {
+      extra.put("trainable_parameters", trainer.trainableCount());
+    }
     if (valLoss != null && dpoEval != null) {
       // TRL's names for what a DPO evaluation reports.
       extra.put("eval_rewards_accuracy", dpoEval.accuracy());

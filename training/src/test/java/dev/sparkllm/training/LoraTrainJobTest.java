@@ -98,6 +98,9 @@ class LoraTrainJobTest {
       assertThat(two.trainLosses().get(i)).isCloseTo(one.trainLosses().get(i), within(1e-5));
     }
     assertThat(one.lastTrainLoss()).isLessThan(one.trainLosses().get(0));
+    JsonNode line =
+        Json.MAPPER.readTree(Files.readAllLines(Path.of(single, "metrics.jsonl")).get(0));
+    assertThat(line.get("trainable_parameters").asLong()).isEqualTo(2L * (512 + 256 + 640 + 640));
     assertThat(maxDiff(single, dist, LoraCheckpoint.ADAPTER)).isLessThan(1e-5);
     assertThat(maxDiff(single, dist, Checkpoints.MODEL)).isLessThan(1e-5);
 
