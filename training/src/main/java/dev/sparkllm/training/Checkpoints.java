@@ -52,7 +52,15 @@ public final class Checkpoints {
   public static final String OUTER = "outer.safetensors";
 
   /** The files a checkpoint may list in {@code SHA256SUMS}; any other name is refused. */
-  static final Set<String> FILES = Set.of(MODEL, OPTIMIZER, STATE, HF_CONFIG, OUTER);
+  static final Set<String> FILES =
+      Set.of(
+          MODEL,
+          OPTIMIZER,
+          STATE,
+          HF_CONFIG,
+          OUTER,
+          LoraCheckpoint.ADAPTER,
+          LoraCheckpoint.ADAPTER_CONFIG);
 
   /**
    * Rank r's own AdamW state when replicas keep local optimizer state between syncs ({@code
@@ -88,18 +96,29 @@ public final class Checkpoints {
 
   /** Writes a checkpoint of {@code trainer} with {@code state} and points {@code latest} at it. */
   public static String save(String run, Trainer trainer, CheckpointState state, int keep) {
-    return save(run, trainer, state, keep, Map.of());
+    return save(run, trainer, state, keep, null, Map.of());
   }
 
   /**
-   * {@link #save} with {@code extra} files (name → bytes; names {@link #allowed}), e.g. the outer
-   * optimizer's state and the other ranks' optimizer states.
+   * {@link #save}; for a LoRA trainer {@code base} names the base model, and the checkpoint holds
+   * the adapters (see {@link LoraCheckpoint}) with the merged weights as {@code model.safetensors}.
+   * {@code extra} files (name → bytes; names {@link #allowed}) are e.g. the outer optimizer's state
+   * and the other ranks' optimizer states.
    */
   static String save(
-      String run, Trainer trainer, CheckpointState state, int keep, Map<String, byte[]> extra) {
+      String run,
+      Trainer trainer,
+      CheckpointState state,
+      int keep,
+      LoraCheckpoint.Base base,
+      Map<String, byte[]> extra) {
     long step = state.step();
     Map<String, byte[]> files = new LinkedHashMap<>();
-    files.put(MODEL, Gpt2Weights.export(trainer.model()));
+    if (trainer.model().loraConfig() != null) {
+      files.putAll(LoraCheckpoint.files(trainer.model(), base));
+    } else {
+      files.put(MODEL, Gpt2Weights.export(trainer.model()));
+    }
     files.put(OPTIMIZER, encode(trainer.optimizer().state()));
     files.put(
         HF_CONFIG,
@@ -248,6 +267,10 @@ public final class Checkpoints {
   public static void restore(Loaded c, Trainer trainer) {
     Gpt2Weights.load(trainer.model(), c.model(), Storage.join(c.dir(), MODEL));
     trainer.weightsChanged();
+    restoreOptimizer(c, trainer);
+  }
+
+  static void restoreOptimizer(Loaded c, Trainer trainer) {
     String optimizer = Storage.join(c.dir(), OPTIMIZER);
     try (NDManager m = trainer.manager().newSubManager()) {
       NDList opt = decode(m, c.optimizer(), optimizer);

@@ -46,6 +46,18 @@ public final class DistributedTrainJob {
 
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume, int replicas) {
+    return run(spark, config, data, output, resume, replicas, FineTuning.NONE);
+  }
+
+  /** {@link #run} with LoRA and/or DPO as {@code tuning} says. */
+  public static TrainResult run(
+      SparkSession spark,
+      Config config,
+      String data,
+      String output,
+      boolean resume,
+      int replicas,
+      FineTuning tuning) {
     SparkConf conf = spark.sparkContext().getConf();
     replicas = checkCluster(conf, spark.sparkContext().defaultParallelism(), replicas);
     DistributedOptions dist = DistributedOptions.fromConfig(config.section("training.distributed"));
@@ -93,7 +105,8 @@ public final class DistributedTrainJob {
               Storage.qualify(output),
               resume,
               new Replica.Service(host, server.port(), replicas, dist, auth),
-              transport);
+              transport,
+              tuning);
       List<Integer> ranks = new ArrayList<>();
       for (int r = 0; r < replicas; r++) {
         ranks.add(r);
@@ -223,6 +236,7 @@ public final class DistributedTrainJob {
     private final boolean resume;
     private final Service service;
     private final Transport.Options transport;
+    private final FineTuning tuning;
 
     /**
      * Where the replicas find the driver's gradient service, and how to use it. {@code auth}
@@ -238,8 +252,10 @@ public final class DistributedTrainJob {
         String output,
         boolean resume,
         Service service,
-        Transport.Options transport) {
+        Transport.Options transport,
+        FineTuning tuning) {
       this.hadoopConf = hadoopConf;
+      this.tuning = tuning;
       this.config = config;
       this.prepared = prepared;
       this.output = output;
@@ -259,7 +275,8 @@ public final class DistributedTrainJob {
       // A retried stage continues from the last checkpoint written by the failed attempt.
       String latest = Checkpoints.latest(output);
       boolean fromCheckpoint = latest != null && (resume || attempt > 0);
-      try (Trainer trainer = new Trainer(prepared.model(), prepared.options(), device);
+      try (Trainer trainer =
+              new Trainer(prepared.model(), prepared.options(), device, tuning.lora());
           GradientClient client =
               new GradientClient(
                   service.host(),
@@ -275,7 +292,7 @@ public final class DistributedTrainJob {
         try {
           exchange = exchange(ctx, client, rank, attempt);
           r =
-              new TrainLoop(trainer, prepared, output, config.hash(), exchange)
+              new TrainLoop(trainer, prepared, output, config.hash(), exchange, tuning)
                   .run(fromCheckpoint ? Checkpoints.load(latest) : null);
         } catch (RuntimeException e) {
           client.abort(e.getMessage() != null ? e.getMessage() : e.toString());

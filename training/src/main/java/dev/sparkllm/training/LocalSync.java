@@ -62,7 +62,7 @@ final class LocalSync {
     this.outer =
         diloco || exchange.world() > 1
             ? new OuterNesterov(
-                trainer.model().namedParameters(),
+                trainer.trainable(),
                 diloco ? options.outerLr() : 1.0,
                 diloco ? options.outerMomentum() : 0.0)
             : null;
@@ -114,7 +114,7 @@ final class LocalSync {
       return loss;
     }
     JniUtils.setGradMode(false);
-    Map<String, Parameter> params = trainer.model().namedParameters();
+    Map<String, Parameter> params = trainer.trainable();
     try (NDManager scope = trainer.manager().newSubManager()) {
       Map<String, NDArray> delta = outer.pseudoGradients(params, scope);
       double mean = exchange.reduce(step, loss, delta);

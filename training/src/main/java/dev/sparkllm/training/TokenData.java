@@ -61,6 +61,17 @@ public final class TokenData {
   }
 
   static Shard read(String file, TokenManifest manifest) {
+    return read(file, manifest, false);
+  }
+
+  /**
+   * {@code preference}: the shard holds pairs ({@link PreferenceShards}); each row comes back as
+   * the chosen ids followed by the rejected ids, and its mask likewise.
+   */
+  static Shard read(String file, TokenManifest manifest, boolean preference) {
+    if (preference) {
+      return PreferenceShards.read(file, manifest);
+    }
     boolean padded = padded(manifest);
     List<int[]> rows = new ArrayList<>();
     List<int[]> masks = padded ? new ArrayList<>() : null;
@@ -143,6 +154,7 @@ public final class TokenData {
 
   private final List<String> files;
   private final TokenManifest manifest;
+  private final boolean preference;
   private final long seed;
   private final int rank;
   private final int world;
@@ -155,6 +167,22 @@ public final class TokenData {
 
   public TokenData(
       List<String> files, TokenManifest manifest, long seed, int rank, int world, Position start) {
+    this(files, manifest, seed, rank, world, start, false);
+  }
+
+  /**
+   * {@code preference}: the shards hold DPO pairs (see {@link #read(String, TokenManifest,
+   * boolean)}).
+   */
+  public TokenData(
+      List<String> files,
+      TokenManifest manifest,
+      long seed,
+      int rank,
+      int world,
+      Position start,
+      boolean preference) {
+    this.preference = preference;
     if (files.isEmpty()) {
       throw new SparkLlmException("no training shards (tokens/split=train/*.parquet)");
     }
@@ -187,7 +215,7 @@ public final class TokenData {
 
   private Batch take(int batchSize) {
     int[][] out = new int[batchSize][];
-    int[][] mask = padded(manifest) ? new int[batchSize][] : null;
+    int[][] mask = padded(manifest) || preference ? new int[batchSize][] : null;
     int filled = 0;
     int emptyShards = 0;
     while (filled < batchSize) {
@@ -228,7 +256,7 @@ public final class TokenData {
     }
     int file = shardOrder[position.shard];
     if (file != loadedShard) {
-      Shard shard = read(files.get(file), manifest);
+      Shard shard = read(files.get(file), manifest, preference);
       shardRows = shard.ids();
       shardMasks = shard.masks();
       rowOrder =
@@ -256,12 +284,22 @@ public final class TokenData {
   /** The first {@code maxBatches} full batches of a split in file order (validation). */
   public static List<Batch> fixedBatches(
       List<String> files, TokenManifest manifest, int batchSize, int maxBatches) {
+    return fixedBatches(files, manifest, batchSize, maxBatches, false);
+  }
+
+  /** {@link #fixedBatches} of preference pairs when {@code preference}. */
+  static List<Batch> fixedBatches(
+      List<String> files,
+      TokenManifest manifest,
+      int batchSize,
+      int maxBatches,
+      boolean preference) {
     List<Batch> batches = new ArrayList<>();
     List<int[]> pending = new ArrayList<>();
     List<int[]> pendingMasks = new ArrayList<>();
-    boolean padded = padded(manifest);
+    boolean padded = padded(manifest) || preference;
     for (String f : files) {
-      Shard shard = read(f, manifest);
+      Shard shard = read(f, manifest, preference);
       for (int i = 0; i < shard.ids().size(); i++) {
         pending.add(shard.ids().get(i));
         if (padded) {

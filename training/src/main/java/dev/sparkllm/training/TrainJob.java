@@ -15,9 +15,22 @@ public final class TrainJob {
 
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume) {
+    return run(spark, config, data, output, resume, FineTuning.NONE);
+  }
+
+  /** {@link #run} with LoRA and/or DPO as {@code tuning} says. */
+  public static TrainResult run(
+      SparkSession spark,
+      Config config,
+      String data,
+      String output,
+      boolean resume,
+      FineTuning tuning) {
     TrainSetup setup = TrainSetup.prepare(config, data, output, resume);
-    try (Trainer trainer = new Trainer(setup.model(), setup.options())) {
-      return new TrainLoop(trainer, setup, output, config.hash(), GradientExchange.single())
+    try (Trainer trainer =
+        new Trainer(
+            setup.model(), setup.options(), Devices.forDriver(setup.options()), tuning.lora())) {
+      return new TrainLoop(trainer, setup, output, config.hash(), GradientExchange.single(), tuning)
           .run(resume ? Checkpoints.load(setup.latest()) : null);
     }
   }

@@ -46,6 +46,18 @@ final class TrainLoop {
   private double bestVal = Double.POSITIVE_INFINITY;
   private int badEvals;
   private boolean stopped;
+
+  /** The base of a LoRA run (null otherwise), named in its checkpoints. */
+  private LoraCheckpoint.Base loraBase;
+
+  private final FineTuning tuning;
+
+  /** The DPO objective (null: the language-model loss), built once the start weights are in. */
+  private DpoTrainer dpo;
+
+  /** The last DPO evaluation, logged with the validation loss. */
+  private Dpo.Stats dpoEval;
+
   // The current logging window, and the whole run's tokens.
   private long windowStart;
   private long windowNanos;
@@ -59,6 +71,17 @@ final class TrainLoop {
       String output,
       String configHash,
       GradientExchange exchange) {
+    this(trainer, setup, output, configHash, exchange, FineTuning.NONE);
+  }
+
+  TrainLoop(
+      Trainer trainer,
+      TrainSetup setup,
+      String output,
+      String configHash,
+      GradientExchange exchange,
+      FineTuning tuning) {
+    this.tuning = tuning;
     this.trainer = trainer;
     this.o = setup.options();
     this.setup = setup;
@@ -89,7 +112,8 @@ final class TrainLoop {
             o.seed(),
             exchange.rank(),
             exchange.world(),
-            position);
+            position,
+            tuning.dpo());
     List<Batch> val = validationBatches();
     logStart();
     // Until a new checkpoint is written the run's result is the one it was restored from: a run
@@ -107,14 +131,13 @@ final class TrainLoop {
       if (boundary && (last || stopped || due) && writer) {
         metrics.write();
         checkpoint =
-            sync == null
-                ? Checkpoints.save(output, trainer, state(train.position()), o.keepCheckpoints())
-                : Checkpoints.save(
-                    output,
-                    trainer,
-                    state(train.position()),
-                    o.keepCheckpoints(),
-                    sync.checkpointFiles(step));
+            Checkpoints.save(
+                output,
+                trainer,
+                state(train.position()),
+                o.keepCheckpoints(),
+                loraBase,
+                sync == null ? Map.of() : sync.checkpointFiles(step));
         if (sync != null) {
           sync.checkpointed(step);
         }
@@ -146,7 +169,10 @@ final class TrainLoop {
     }
     long t0 = System.nanoTime();
     long s = step;
-    double local = trainer.forwardBackwardBatches(micro, s);
+    double local =
+        dpo != null
+            ? dpo.forwardBackward(PreferenceBatch.fromPairs(micro), s).loss()
+            : trainer.forwardBackwardBatches(micro, s);
     double[] mean = {local};
     Trainer.StepResult r =
         sync != null
@@ -194,7 +220,13 @@ final class TrainLoop {
     if (val.isEmpty() || (!crossed(o.evalInterval()) && !last)) {
       return null;
     }
-    double loss = trainer.evalLossBatches(val);
+    double loss;
+    if (dpo != null) {
+      dpoEval = dpo.evaluate(PreferenceBatch.fromPairs(val));
+      loss = dpoEval.loss();
+    } else {
+      loss = trainer.evalLossBatches(val);
+    }
     valLosses.add(new double[] {step, loss});
     if (loss < bestVal - o.earlyStoppingMinDelta()) {
       bestVal = loss;
@@ -224,6 +256,16 @@ final class TrainLoop {
       extra.putAll(sync.metrics());
     }
     extra.putAll(exchange.windowMetrics(windowNanos, windowSteps));
+    if (loraBase != null) {
+      extra.put("trainable_parameters", trainer.trainableCount());
+    }
+    if (valLoss != null && dpoEval != null) {
+      // TRL's names for what a DPO evaluation reports.
+      extra.put("eval_rewards_accuracy", dpoEval.accuracy());
+      extra.put("eval_rewards_margin", dpoEval.margin());
+      extra.put("eval_rewards_chosen", dpoEval.chosenReward());
+      extra.put("eval_rewards_rejected", dpoEval.rejectedReward());
+    }
     String line = metrics.record(step, r, valLoss, tps, extra);
     windowNanos = 0;
     windowSteps = 0;
@@ -235,17 +277,36 @@ final class TrainLoop {
 
   /** Continues {@code from} (weights, optimizer, counters, data position), or starts fresh. */
   private TokenData.Position restore(Checkpoints.Loaded from) {
+    byte[] base = null;
+    if (trainer.model().loraConfig() != null) {
+      base = LoraCheckpoint.requireBase(o.initFrom());
+      loraBase = LoraCheckpoint.base(o.initFrom(), base);
+    }
     if (from == null) {
       if (o.initFrom() != null) {
-        Gpt2Weights.load(trainer.model(), Checkpoints.readWeights(o.initFrom()), o.initFrom());
+        byte[] weights = base != null ? base : Checkpoints.readWeights(o.initFrom());
+        Gpt2Weights.load(trainer.model(), weights, o.initFrom());
         trainer.weightsChanged();
       }
+      startDpo();
       return new TokenData.Position(0, 0, 0);
+    }
+    if (tuning.dpo() && loraBase == null) {
+      // DPO's reference is the starting model, not the checkpoint's policy: load it first.
+      if (o.initFrom() != null) {
+        Gpt2Weights.load(trainer.model(), Checkpoints.readWeights(o.initFrom()), o.initFrom());
+      }
+      startDpo();
     }
     CheckpointState s =
         CheckpointState.parse(from.state(), Storage.join(from.dir(), Checkpoints.STATE));
     checkResumable(s, from.dir());
-    Checkpoints.restore(from, trainer);
+    if (loraBase != null) {
+      LoraCheckpoint.restore(from, trainer, base, loraBase);
+      startDpo(); // the reference is the base without adapters
+    } else {
+      Checkpoints.restore(from, trainer);
+    }
     step = s.step();
     trainer.setLossScale(s.lossScale());
     bestVal = s.bestValLoss() != null ? s.bestValLoss() : Double.POSITIVE_INFINITY;
@@ -261,6 +322,12 @@ final class TrainLoop {
     metrics.load(step);
     LOG.info("resuming from {} at step {}", from.dir(), step);
     return s.dataPosition();
+  }
+
+  private void startDpo() {
+    if (tuning.dpo() && dpo == null) {
+      dpo = new DpoTrainer(trainer, tuning.dpoBeta());
+    }
   }
 
   private void checkResumable(CheckpointState s, String dir) {
@@ -298,11 +365,20 @@ final class TrainLoop {
     return setup.valFiles().isEmpty() || o.evalInterval() == 0
         ? List.of()
         : TokenData.fixedBatches(
-            setup.valFiles(), setup.manifest(), o.batchSize(), o.evalBatches());
+            setup.valFiles(), setup.manifest(), o.batchSize(), o.evalBatches(), tuning.dpo());
   }
 
   private void logStart() {
     GptConfig mc = trainer.model().config();
+    if (loraBase != null) {
+      LOG.info(
+          "LoRA {}: {} trainable parameters of {} ({}%), base {}",
+          trainer.model().loraConfig(),
+          trainer.trainableCount(),
+          mc.parameterCount(),
+          String.format("%.3f", 100.0 * trainer.trainableCount() / mc.parameterCount()),
+          loraBase.path());
+    }
     LOG.info(
         "model {} ({} parameters), {} tokens per step, {} steps",
         mc,

@@ -13,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.training.model.Gpt;
 import dev.sparkllm.training.model.GptConfig;
+import dev.sparkllm.training.model.LoraConfig;
 import dev.sparkllm.training.model.Scalars;
 import dev.sparkllm.training.optim.AdamW;
 import dev.sparkllm.training.optim.Gradients;
@@ -41,6 +42,10 @@ public final class Trainer implements AutoCloseable {
   private final NDManager manager;
   private final Device device;
   private final Gpt model;
+
+  /** What the optimizer updates: every parameter, or only the LoRA adapters. */
+  private final Map<String, Parameter> trainable;
+
   private final AdamW optimizer;
   private final LrSchedule schedule;
   private final ParameterStore store;
@@ -63,6 +68,14 @@ public final class Trainer implements AutoCloseable {
 
   /** {@code device}: where this replica computes, from {@link Devices}. */
   public Trainer(GptConfig config, TrainingOptions options, Device device) {
+    this(config, options, device, null);
+  }
+
+  /**
+   * @param lora when not null, the base model is frozen and only LoRA adapters with these settings
+   *     are trained (and exchanged, and in the optimizer)
+   */
+  public Trainer(GptConfig config, TrainingOptions options, Device device, LoraConfig lora) {
     this.config = config;
     this.options = options;
     this.device = Objects.requireNonNull(device, "You must specify the replica's device");
@@ -78,16 +91,14 @@ public final class Trainer implements AutoCloseable {
     synchronized (Trainer.class) {
       Engine.getInstance().setRandomSeed(seedFor(options.seed(), -1));
       this.model = Gpt.create(manager, config);
+      // Drawn right after the base, so a seed gives the same adapters on every replica.
+      this.trainable = lora == null ? model.namedParameters() : model.addLora(manager, lora);
     }
     DataType compute = options.precision().computeType();
     model.setComputeType(compute);
     this.optimizer =
         new AdamW(
-            model.namedParameters(),
-            options.beta1(),
-            options.beta2(),
-            options.eps(),
-            options.weightDecay());
+            trainable, options.beta1(), options.beta2(), options.eps(), options.weightDecay());
     this.schedule =
         new LrSchedule(
             options.learningRate(), options.minLr(), options.warmupSteps(), options.decaySteps());
@@ -99,10 +110,12 @@ public final class Trainer implements AutoCloseable {
       // that AdamW updates and checkpoints save. (DJL casts are invisible to autograd, so casting
       // the fp32 weights inside the forward pass would leave them without gradients.)
       this.half = new IdentityHashMap<>();
-      for (Parameter p : model.namedParameters().values()) {
+      Map<String, Parameter> every = new LinkedHashMap<>(model.namedParameters());
+      every.putAll(model.loraParameters());
+      for (Parameter p : every.values()) {
         NDArray h = p.getArray().toType(compute, true);
         h.attach(manager);
-        h.setRequiresGradient(true);
+        h.setRequiresGradient(trainable.containsValue(p));
         half.put(p, h);
       }
       Map<Parameter, NDArray> copies = half;
@@ -124,8 +137,26 @@ public final class Trainer implements AutoCloseable {
     return (int) (h ^ (h >>> 31)) & 0x7fffffff;
   }
 
+  public TrainingOptions options() {
+    return options;
+  }
+
   public Gpt model() {
     return model;
+  }
+
+  /** The parameters this replica trains: all of the model's, or its LoRA adapters. */
+  public Map<String, Parameter> trainable() {
+    return trainable;
+  }
+
+  /** Number of values in {@link #trainable()}. */
+  public long trainableCount() {
+    long n = 0;
+    for (Parameter p : trainable.values()) {
+      n += p.getArray().size();
+    }
+    return n;
   }
 
   public AdamW optimizer() {
@@ -226,7 +257,7 @@ public final class Trainer implements AutoCloseable {
    *     clipping; null for a single replica
    */
   public StepResult applyGradients(long step, double loss, Consumer<Map<String, NDArray>> reduce) {
-    Map<String, Parameter> params = model.namedParameters();
+    Map<String, Parameter> params = trainable;
     JniUtils.setGradMode(false);
     try (NDManager scope = manager.newSubManager()) {
       Map<String, NDArray> grads = new LinkedHashMap<>();
@@ -271,7 +302,7 @@ public final class Trainer implements AutoCloseable {
       if (half == null) {
         Gradients.zero(params.values());
       } else {
-        half.values().forEach(Gradients::zero);
+        params.values().forEach(p -> Gradients.zero(half.get(p)));
         weightsChanged();
       }
       return new StepResult(loss, norm, lr, skipped);

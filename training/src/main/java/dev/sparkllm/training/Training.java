@@ -18,6 +18,21 @@ public final class Training {
    */
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume) {
+    return run(spark, config, data, output, resume, FineTuning.NONE);
+  }
+
+  /**
+   * {@link #run} with {@code tuning}: LoRA adapters on the frozen base in {@code
+   * training.init_from} (only they are trained, exchanged and checkpointed, see {@link
+   * LoraCheckpoint}), and/or DPO on preference shards (see {@link PreferenceShards}).
+   */
+  public static TrainResult run(
+      SparkSession spark,
+      Config config,
+      String data,
+      String output,
+      boolean resume,
+      FineTuning tuning) {
     int replicas = DistributedOptions.fromConfig(config.section("training.distributed")).replicas();
     List<String> inputs = new ArrayList<>(List.of(data));
     String initFrom = config.getString("training.init_from");
@@ -28,8 +43,8 @@ public final class Training {
     // and never by two jobs at once.
     try (OutputDir out = OutputDir.inPlace("train", output, inputs)) {
       return replicas != 0
-          ? DistributedTrainJob.run(spark, config, data, output, resume, replicas)
-          : TrainJob.run(spark, config, data, output, resume);
+          ? DistributedTrainJob.run(spark, config, data, output, resume, replicas, tuning)
+          : TrainJob.run(spark, config, data, output, resume, tuning);
     }
   }
 }

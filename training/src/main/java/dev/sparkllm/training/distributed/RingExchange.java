@@ -146,7 +146,8 @@ public final class RingExchange implements GradientExchange, AutoCloseable {
       return;
     }
     double sum = 0;
-    for (Parameter p : trainer.model().namedParameters().values()) {
+    // The trained parameters: frozen ones (a LoRA base) cannot drift apart.
+    for (Parameter p : trainer.trainable().values()) {
       for (float v : p.getArray().toFloatArray()) {
         sum += v;
       }

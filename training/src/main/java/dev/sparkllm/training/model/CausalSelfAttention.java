@@ -58,8 +58,12 @@ public final class CausalSelfAttention extends GptModule {
     int nh = config.nHead();
     int hs = config.headSize();
     NDArray qkv =
-        Linear.linear(x, value(ps, cAttnW, x, training), value(ps, cAttnB, x, training))
-            .head(); // (B, T, 3C)
+        adapted(
+            "c_attn",
+            ps,
+            x,
+            Linear.linear(x, value(ps, cAttnW, x, training), value(ps, cAttnB, x, training)).head(),
+            training); // (B, T, 3C)
     NDList parts = qkv.split(3, 2);
     NDArray q = heads(parts.get(0), b, t, nh, hs); // (B, nh, T, hs)
     NDArray k = heads(parts.get(1), b, t, nh, hs);
@@ -84,7 +88,13 @@ public final class CausalSelfAttention extends GptModule {
     att = att.softmax(-1);
     att = dropout(att, training);
     NDArray y = att.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, c); // (B, T, C)
-    y = Linear.linear(y, value(ps, cProjW, y, training), value(ps, cProjB, y, training)).head();
+    y =
+        adapted(
+            "c_proj",
+            ps,
+            y,
+            Linear.linear(y, value(ps, cProjW, y, training), value(ps, cProjB, y, training)).head(),
+            training);
     return dropout(y, training);
   }
 
@@ -112,6 +122,16 @@ public final class CausalSelfAttention extends GptModule {
     // -1e9 rather than -inf: exp underflows to exactly 0 either way, and 0 * -inf would be NaN.
     NDArray above = keys.gt(queries).toType(DataType.FLOAT32, false);
     return above.mul(Scalars.of(above, -1e9)); // not mul(Number), which ScalarsTest forbids here
+  }
+
+  @Override
+  void addAdapters(
+      ai.djl.ndarray.NDManager manager,
+      String prefix,
+      LoraConfig config,
+      Map<String, Parameter> out) {
+    addAdapter(manager, prefix, "c_attn", "attn.c_attn", cAttnW, config, out);
+    addAdapter(manager, prefix, "c_proj", "attn.c_proj", cProjW, config, out);
   }
 
   @Override

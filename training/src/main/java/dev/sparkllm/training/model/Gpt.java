@@ -38,6 +38,8 @@ public final class Gpt extends GptModule {
   private final Parameter lnFW;
   private final Parameter lnFB;
   private final Map<String, Parameter> all;
+  private final Map<String, Parameter> lora = new LinkedHashMap<>();
+  private LoraConfig loraConfig;
 
   private Gpt(GptConfig config) {
     this.config = config;
@@ -81,6 +83,53 @@ public final class Gpt extends GptModule {
   /** HF-style name → parameter, in a fixed order (embeddings, blocks, final norm). */
   public Map<String, Parameter> namedParameters() {
     return all;
+  }
+
+  /**
+   * Puts LoRA adapters (B = 0, A random from the engine's generator) on the layers {@code config}
+   * targets and freezes every base parameter: from now on only the adapters take gradients. The
+   * base parameters keep their names and stay in {@link #namedParameters()}; the adapters are
+   * {@link #loraParameters()} ({@code h.0.attn.c_attn.lora_A.weight}, ...).
+   *
+   * @return the adapters' parameters, the ones to train
+   */
+  public Map<String, Parameter> addLora(NDManager manager, LoraConfig config) {
+    if (loraConfig != null) {
+      throw new IllegalStateException("the model already has LoRA adapters");
+    }
+    for (int i = 0; i < blocks.size(); i++) {
+      blocks.get(i).addAdapters(manager, "h." + i + ".", config, lora);
+    }
+    all.values().forEach(p -> p.freeze(true));
+    loraConfig = config;
+    return loraParameters();
+  }
+
+  /** The LoRA adapters' parameters by name, in model order; empty without adapters. */
+  public Map<String, Parameter> loraParameters() {
+    return Collections.unmodifiableMap(lora);
+  }
+
+  /** The adapters' settings, or null when the model has none. */
+  public LoraConfig loraConfig() {
+    return loraConfig;
+  }
+
+  /** Switches the adapters off (the base model computes) or back on. */
+  public void setAdaptersEnabled(boolean on) {
+    blocks.forEach(b -> b.setAdaptersEnabled(on));
+  }
+
+  /**
+   * Each adapted weight's name → W + (alpha/r)·B·A (fp32, [out, in], owned by {@code manager}): the
+   * weights of a plain model that computes what base + adapters compute. The model is unchanged.
+   */
+  public Map<String, NDArray> mergedWeights(NDManager manager) {
+    Map<String, NDArray> out = new LinkedHashMap<>();
+    for (int i = 0; i < blocks.size(); i++) {
+      blocks.get(i).mergedWeights("h." + i + ".", manager, out);
+    }
+    return out;
   }
 
   /**
@@ -162,6 +211,15 @@ public final class Gpt extends GptModule {
     NDArray picked = targetLogProbs(logits, targets).squeeze(-1); // (B, T)
     // Array×array and array÷array only: the mask is a constant operand autograd may keep.
     return picked.mul(m).sum().div(m.sum()).neg();
+  }
+
+  /**
+   * Per row, the sum of log p(target) over the targets whose {@code mask} (B, T) is 1: the
+   * log-probability of a response given its prompt, as DPO compares them. Returns (B,) in fp32.
+   */
+  public static NDArray sequenceLogProbs(NDArray logits, NDArray targets, NDArray mask) {
+    NDArray m = mask.toType(DataType.FLOAT32, false);
+    return targetLogProbs(logits, targets).squeeze(-1).mul(m).sum(new int[] {1});
   }
 
   /** log p(target) per position, (B, T, 1) in fp32. */

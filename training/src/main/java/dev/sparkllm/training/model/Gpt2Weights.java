@@ -131,12 +131,20 @@ public final class Gpt2Weights {
 
   /** The model's weights as a Hugging Face GPT-2 safetensors file (no prefix, fp32). */
   public static byte[] export(Gpt model) {
+    return export(model, Map.of());
+  }
+
+  /**
+   * {@link #export(Gpt)} with some weights replaced by {@code replace} (name → [out, in] array in
+   * our layout), e.g. the merged weights of a LoRA model.
+   */
+  public static byte[] export(Gpt model, Map<String, NDArray> replace) {
     Map<String, Parameter> params = model.namedParameters();
     NDManager owner = params.get("wte.weight").getArray().getManager();
     try (NDManager m = owner.newSubManager()) {
       NDList list = new NDList();
       for (Map.Entry<String, Parameter> e : params.entrySet()) {
-        NDArray a = e.getValue().getArray();
+        NDArray a = replace.getOrDefault(e.getKey(), e.getValue().getArray());
         m.tempAttachAll(a);
         NDArray out = isConv1D(e.getKey()) ? a.transpose() : a.duplicate();
         out = out.toType(DataType.FLOAT32, true);

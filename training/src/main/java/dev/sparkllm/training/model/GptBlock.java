@@ -70,6 +70,28 @@ public final class GptBlock extends GptModule {
   }
 
   @Override
+  void addAdapters(
+      ai.djl.ndarray.NDManager manager,
+      String prefix,
+      LoraConfig config,
+      Map<String, Parameter> out) {
+    attn.addAdapters(manager, prefix + "attn.", config, out);
+    mlp.addAdapters(manager, prefix + "mlp.", config, out);
+  }
+
+  @Override
+  void mergedWeights(String prefix, ai.djl.ndarray.NDManager m, Map<String, NDArray> out) {
+    attn.mergedWeights(prefix + "attn.", m, out);
+    mlp.mergedWeights(prefix + "mlp.", m, out);
+  }
+
+  @Override
+  void setAdaptersEnabled(boolean on) {
+    attn.setAdaptersEnabled(on);
+    mlp.setAdaptersEnabled(on);
+  }
+
+  @Override
   void collect(String prefix, Map<String, Parameter> out) {
     out.put(prefix + "ln_1.weight", ln1W);
     out.put(prefix + "ln_1.bias", ln1B);

@@ -40,9 +40,21 @@ public final class Mlp extends GptModule {
   }
 
   NDArray forward(ParameterStore ps, NDArray x, boolean training) {
-    NDArray h = Linear.linear(x, value(ps, fcW, x, training), value(ps, fcB, x, training)).head();
+    NDArray h =
+        adapted(
+            "c_fc",
+            ps,
+            x,
+            Linear.linear(x, value(ps, fcW, x, training), value(ps, fcB, x, training)).head(),
+            training);
     h = geluTanh(h); // (B, T, 4C)
-    h = Linear.linear(h, value(ps, projW, h, training), value(ps, projB, h, training)).head();
+    h =
+        adapted(
+            "c_proj",
+            ps,
+            h,
+            Linear.linear(h, value(ps, projW, h, training), value(ps, projB, h, training)).head(),
+            training);
     return training && config.dropout() > 0
         ? Dropout.dropout(h, (float) config.dropout(), true).head()
         : h;
@@ -58,6 +70,16 @@ public final class Mlp extends GptModule {
     // Scalar operands from Scalars, never DJL's Number overloads (see Scalars for why).
     NDArray inner = x.square().mul(Scalars.of(x, GELU_B)).add(Scalars.of(x, GELU_A)).mul(x);
     return x.mul(Activation.sigmoid(inner));
+  }
+
+  @Override
+  void addAdapters(
+      ai.djl.ndarray.NDManager manager,
+      String prefix,
+      LoraConfig config,
+      Map<String, Parameter> out) {
+    addAdapter(manager, prefix, "c_fc", "mlp.c_fc", fcW, config, out);
+    addAdapter(manager, prefix, "c_proj", "mlp.c_proj", projW, config, out);
   }
 
   @Override
