@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       TrainTokenizerCommand.class,
       TokenizeCommand.class,
       TrainCommand.class,
+      FinetuneCommand.class,
       GenerateCommand.class,
       EvaluateCommand.class,
       ReportCommand.class,

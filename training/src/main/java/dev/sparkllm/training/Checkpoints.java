@@ -43,11 +43,14 @@ public final class Checkpoints {
   public static final String OPTIMIZER = "optimizer.safetensors";
   public static final String STATE = "state.json";
   public static final String HF_CONFIG = "config.json";
+  public static final String TOKENIZER = "tokenizer.json";
+  public static final String CHAT_TEMPLATE = "chat_template.jinja";
   public static final String SUMS = "SHA256SUMS";
   public static final String LATEST = "latest";
 
   /** The files a checkpoint may list in {@code SHA256SUMS}; any other name is refused. */
-  static final Set<String> FILES = Set.of(MODEL, OPTIMIZER, STATE, HF_CONFIG);
+  static final Set<String> FILES =
+      Set.of(MODEL, OPTIMIZER, STATE, HF_CONFIG, TOKENIZER, CHAT_TEMPLATE);
 
   /** Temporary names of {@link #save} and {@code latest}'s writer (and the fixed one of old). */
   private static final Pattern LEFTOVER =
@@ -66,6 +69,15 @@ public final class Checkpoints {
 
   /** Writes a checkpoint of {@code trainer} with {@code state} and points {@code latest} at it. */
   public static String save(String run, Trainer trainer, CheckpointState state, int keep) {
+    return save(run, trainer, state, keep, Map.of());
+  }
+
+  /**
+   * As {@link #save(String, Trainer, CheckpointState, int)}, with {@code assets} (tokenizer.json,
+   * chat_template.jinja) written and summed beside the weights.
+   */
+  public static String save(
+      String run, Trainer trainer, CheckpointState state, int keep, Map<String, byte[]> assets) {
     long step = state.step();
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put(MODEL, Gpt2Weights.export(trainer.model()));
@@ -74,6 +86,13 @@ public final class Checkpoints {
         HF_CONFIG,
         Json.write(trainer.model().config().toHfConfig()).getBytes(StandardCharsets.UTF_8));
     files.put(STATE, state.toJsonBytes());
+    assets.forEach(
+        (name, bytes) -> {
+          if (!FILES.contains(name)) {
+            throw new IllegalArgumentException("not a checkpoint file name: " + name);
+          }
+          files.put(name, bytes);
+        });
     StringBuilder sums = new StringBuilder();
     files.forEach((n, b) -> sums.append(Hashing.sha256Hex(b)).append("  ").append(n).append('\n'));
     // Last, so that on object stores a directory whose writer died midway never verifies.
@@ -199,6 +218,15 @@ public final class Checkpoints {
    */
   public static byte[] readWeights(String file) {
     return CheckpointReader.readWeights(file);
+  }
+
+  /**
+   * The tokenizer.json (or, with {@code name}, another asset) a model directory carries: verified
+   * against {@code SHA256SUMS} in a checkpoint, read as is from a Hugging Face directory; null when
+   * the directory has none (a checkpoint from before checkpoints carried their tokenizer).
+   */
+  public static byte[] readAsset(String dir, String name) {
+    return CheckpointReader.readAsset(dir, name);
   }
 
   /** Restores weights and optimizer moments into {@code trainer}. */

@@ -90,7 +90,8 @@ final class TrainLoop {
       if ((last || stopped || due) && writer) {
         metrics.write();
         checkpoint =
-            Checkpoints.save(output, trainer, state(train.position()), o.keepCheckpoints());
+            Checkpoints.save(
+                output, trainer, state(train.position()), o.keepCheckpoints(), setup.assets());
       }
     }
     progress.finish();

@@ -18,8 +18,23 @@ public final class Training {
    */
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume) {
+    return run(spark, config, data, output, resume, List.of(data));
+  }
+
+  /**
+   * As {@link #run(SparkSession, Config, String, String, boolean)}, with the output checked for
+   * overlap against {@code inputs} (and {@code training.init_from}) instead of {@code data}: for a
+   * job that keeps its own token shards inside the run directory (finetune).
+   */
+  public static TrainResult run(
+      SparkSession spark,
+      Config config,
+      String data,
+      String output,
+      boolean resume,
+      List<String> inputs) {
     int replicas = DistributedOptions.fromConfig(config.section("training.distributed")).replicas();
-    List<String> inputs = new ArrayList<>(List.of(data));
+    inputs = new ArrayList<>(inputs);
     String initFrom = config.getString("training.init_from");
     if (initFrom != null) {
       inputs.add(initFrom);

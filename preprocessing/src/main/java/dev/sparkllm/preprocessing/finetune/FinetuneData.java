@@ -55,14 +55,18 @@ public final class FinetuneData {
     }
   }
 
-  /** What {@link #prepare} counted; {@code input == kept + rejected total}. */
+  /**
+   * What {@link #prepare} counted; {@code input == kept + rejected total}. {@code chatRows}: kept
+   * rows that were chat {@code messages} (rendered by the template).
+   */
   public record Stats(
       Kind kind,
       long files,
       long input,
       long kept,
       Map<String, Long> rejected,
-      Map<String, Long> splits) {
+      Map<String, Long> splits,
+      long chatRows) {
     public long rejectedTotal() {
       return rejected.values().stream().mapToLong(Long::longValue).sum();
     }
@@ -110,7 +114,7 @@ public final class FinetuneData {
     for (String f : kind.fields) {
       schema = schema.add(f, DataTypes.StringType);
     }
-    schema = schema.add("split", DataTypes.StringType);
+    schema = schema.add("split", DataTypes.StringType).add("chat", DataTypes.BooleanType);
     JavaRDD<Row> checked =
         lines.javaRDD().mapPartitions(it -> new Checker(it, kind, tok.value(), seqLen, s));
     Dataset<Row> all =
@@ -119,12 +123,14 @@ public final class FinetuneData {
       Map<String, Long> rejected = new TreeMap<>();
       Map<String, Long> splits = new TreeMap<>();
       long kept = 0;
-      for (Row r : all.groupBy("reason", "split").count().collectAsList()) {
+      long chat = 0;
+      for (Row r : all.groupBy("reason", "split", "chat").count().collectAsList()) {
         if (r.isNullAt(0)) {
-          splits.merge(r.getString(1), r.getLong(2), Long::sum);
-          kept += r.getLong(2);
+          splits.merge(r.getString(1), r.getLong(3), Long::sum);
+          kept += r.getLong(3);
+          chat += r.getBoolean(2) ? r.getLong(3) : 0;
         } else {
-          rejected.merge(r.getString(0), r.getLong(2), Long::sum);
+          rejected.merge(r.getString(0), r.getLong(3), Long::sum);
         }
       }
       long rejectedTotal = rejected.values().stream().mapToLong(Long::longValue).sum();
@@ -139,7 +145,8 @@ public final class FinetuneData {
           .select("file", "reason", "message")
           .write()
           .json(Storage.qualify(Storage.join(output, "rejected")));
-      Stats stats = new Stats(kind, files.size(), kept + rejectedTotal, kept, rejected, splits);
+      Stats stats =
+          new Stats(kind, files.size(), kept + rejectedTotal, kept, rejected, splits, chat);
       writeStats(Storage.join(output, STATS), stats);
       return stats;
     } finally {
@@ -157,6 +164,7 @@ public final class FinetuneData {
     rej.put("by_reason", s.rejected());
     m.put("rejected", rej);
     m.put("splits", s.splits());
+    m.put("chat_rows", s.chatRows());
     m.put("reconciled", s.input() == s.kept() + s.rejectedTotal());
     Storage.writeString(path, Json.write(m));
   }
@@ -216,8 +224,9 @@ public final class FinetuneData {
     }
 
     private Row check(String line, String file) {
-      Object[] out = new Object[3 + kind.fields.length + 1];
+      Object[] out = new Object[3 + kind.fields.length + 2];
       out[2] = file;
+      out[out.length - 1] = false;
       try {
         JsonNode n = RowCheck.parse(line);
         String[] fields =
@@ -232,7 +241,8 @@ public final class FinetuneData {
                   + seqLen);
         }
         System.arraycopy(fields, 0, out, 3, fields.length);
-        out[out.length - 1] = split != null ? split : assignSplit(line);
+        out[out.length - 2] = split != null ? split : assignSplit(line);
+        out[out.length - 1] = n.has("messages");
       } catch (BadRow e) {
         out[0] = e.reason();
         out[1] = e.getMessage();

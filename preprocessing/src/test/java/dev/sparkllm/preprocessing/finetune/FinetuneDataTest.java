@@ -84,6 +84,7 @@ class FinetuneDataTest extends SparkTestBase {
     assertThat(st.splits())
         .containsExactlyInAnyOrderEntriesOf(Map.of("train", 2L, "validation", 1L));
     assertThat(reasons(out)).isEqualTo(st.rejected());
+    assertThat(st.chatRows()).isEqualTo(1);
 
     JsonNode stats = Json.MAPPER.readTree(out.resolve("stats.json").toFile());
     assertThat(stats.get("reconciled").asBoolean()).isTrue();
