@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       FinetuneCommand.class,
       GenerateCommand.class,
+      ExportCommand.class,
       EvaluateCommand.class,
       ReportCommand.class,
       BenchmarkCommand.class,

@@ -173,12 +173,93 @@ class FinetuneCommandTest {
             "--max-tokens",
             "8");
     assertThat(g.exitCode).as(g.err).isZero();
+    checkExport(run, ckpt, dir.resolve("exported"));
+    // The exported directory is a model directory generate reads (no sums, plain files).
+    assertThat(correct(dir.resolve("exported").toString(), tokenizer, false)).isEqualTo(after);
+
     String framed = new ChatTemplate("<|endoftext|>").generationPrompt("what color is sky");
     try (NDManager manager = NDManager.newBaseManager()) {
       Gpt model = Generator.load(manager, ckpt);
       assertThat(g.out.strip())
           .isEqualTo(Generator.generateText(model, tokenizer, framed, Generator.Options.greedy(8)));
     }
+  }
+
+  /**
+   * A safetensors reader written from the format's specification (8-byte little-endian header
+   * length, JSON header, data section), independent of DJL and of our SafetensorsHeader: checks
+   * that the tensors tile the data section exactly and returns each F32 tensor's values.
+   */
+  static Map<String, float[]> readSafetensors(Path file, Map<String, String> metadataOut)
+      throws IOException {
+    byte[] b = Files.readAllBytes(file);
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    int n = (int) buf.getLong(0);
+    JsonNode header =
+        Json.MAPPER.readTree(new String(b, 8, n, java.nio.charset.StandardCharsets.UTF_8));
+    header
+        .path("__metadata__")
+        .fields()
+        .forEachRemaining(e -> metadataOut.put(e.getKey(), e.getValue().asText()));
+    Map<String, float[]> out = new java.util.TreeMap<>();
+    long covered = 0;
+    for (var it = header.fields(); it.hasNext(); ) {
+      var e = it.next();
+      if (e.getKey().equals("__metadata__")) {
+        continue;
+      }
+      JsonNode t = e.getValue();
+      assertThat(t.get("dtype").asText()).as(e.getKey()).isEqualTo("F32");
+      long count = 1;
+      for (JsonNode d : t.get("shape")) {
+        count *= d.asLong();
+      }
+      long begin = t.get("data_offsets").get(0).asLong();
+      long end = t.get("data_offsets").get(1).asLong();
+      assertThat(end - begin).as(e.getKey()).isEqualTo(4 * count);
+      covered += end - begin;
+      float[] v = new float[(int) count];
+      for (int i = 0; i < count; i++) {
+        v[i] = buf.getFloat((int) (8 + n + begin + 4L * i));
+      }
+      out.put(e.getKey(), v);
+    }
+    assertThat(covered).as("tensors tile the data section").isEqualTo(b.length - 8L - n);
+    return out;
+  }
+
+  static void checkExport(String run, String ckpt, Path exported) throws Exception {
+    CliCapture e = CliCapture.run("export", "--checkpoint", run, "--output", exported.toString());
+    assertThat(e.exitCode).as(e.err).isZero();
+    JsonNode config = Json.MAPPER.readTree(exported.resolve("config.json").toFile());
+    // CharTokenizer: <|endoftext|> is id 0, <|pad|> id 1.
+    assertThat(config.get("eos_token_id").asInt()).isZero();
+    assertThat(config.get("bos_token_id").asInt()).isZero();
+    assertThat(config.get("pad_token_id").asInt()).isEqualTo(1);
+    assertThat(config.get("vocab_size").asInt()).isEqualTo(CHARS.length() + 2);
+    JsonNode gen = Json.MAPPER.readTree(exported.resolve("generation_config.json").toFile());
+    assertThat(gen.get("eos_token_id").asInt()).isZero();
+    JsonNode tc = Json.MAPPER.readTree(exported.resolve("tokenizer_config.json").toFile());
+    assertThat(tc.get("chat_template").asText()).isEqualTo(ChatTemplate.JINJA);
+    assertThat(tc.get("eos_token").asText()).isEqualTo("<|endoftext|>");
+    assertThat(tc.get("pad_token").asText()).isEqualTo("<|pad|>");
+    assertThat(tc.at("/added_tokens_decoder/1/content").asText()).isEqualTo("<|pad|>");
+    JsonNode stm = Json.MAPPER.readTree(exported.resolve("special_tokens_map.json").toFile());
+    assertThat(stm.get("eos_token").asText()).isEqualTo("<|endoftext|>");
+    assertThat(exported.resolve("tokenizer.json"))
+        .hasSameBinaryContentAs(base.resolve("tokenizer.json"));
+
+    Map<String, String> meta = new java.util.HashMap<>();
+    Map<String, float[]> tensors = readSafetensors(exported.resolve("model.safetensors"), meta);
+    assertThat(meta).containsEntry("format", "pt");
+    Map<String, float[]> inCheckpoint =
+        readSafetensors(Path.of(ckpt, "model.safetensors"), new java.util.HashMap<>());
+    assertThat(tensors.keySet()).contains("wte.weight", "h.0.attn.c_attn.weight");
+    for (String name : inCheckpoint.keySet()) {
+      assertThat(tensors.get(name)).as(name).containsExactly(inCheckpoint.get(name));
+    }
+    // Conv1D layout: c_attn is [n_embd, 3 n_embd] as in transformers.
+    assertThat(tensors.get("h.0.attn.c_attn.weight")).hasSize(32 * 96);
   }
 
   @Test
