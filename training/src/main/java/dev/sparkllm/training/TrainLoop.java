@@ -129,8 +129,15 @@ final class TrainLoop {
     windowNanos += System.nanoTime() - t0;
     windowSteps++;
     losses.add(mean[0]);
-    windowTokens += tokensPerStep;
-    totalTokens += tokensPerStep;
+    // Real (non-pad) tokens: on padded data a row is mostly padding. Other replicas' batches are
+    // not seen here; theirs are taken to be like this one's.
+    long real = 0;
+    for (Batch b : micro) {
+      real += b.realInputTokens();
+    }
+    long tokens = real * exchange.world();
+    windowTokens += tokens;
+    totalTokens += tokens;
     return new Trainer.StepResult(mean[0], r.gradNorm(), r.lr(), r.skipped());
   }
 
