@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       TokenizeCommand.class,
       TrainCommand.class,
       FinetuneCommand.class,
+      GenreSetsCommand.class,
       GenerateCommand.class,
       ExportCommand.class,
       EvaluateCommand.class,

@@ -18,6 +18,7 @@ class CliHelpTest {
         "finetune        | --base --data --output --method --tokenizer --resume --auto-resume",
         "generate        | --checkpoint --tokenizer --chat --prompt --max-tokens --temperature",
         "export          | --checkpoint --output --tokenizer --overwrite --config --set",
+        "genre-sets      | --corpus --preprocessed --output --per-doc --seed --master",
         "benchmark       | --output --mb --seed --presets --replicas --wire --micro-sizes",
         "evaluate        | --checkpoint --data --output --tasks --overwrite --set --master",
         "report          | --run --output --verbose",
@@ -46,6 +47,7 @@ class CliHelpTest {
           "finetune",
           "generate",
           "export",
+          "genre-sets",
           "benchmark",
           "evaluate",
           "report"
