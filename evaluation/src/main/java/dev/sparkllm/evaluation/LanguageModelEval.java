@@ -4,6 +4,7 @@ import dev.sparkllm.core.Config;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.core.TokenManifest;
+import dev.sparkllm.core.TokenizeMode;
 import dev.sparkllm.evaluation.metrics.TokenMetrics;
 import dev.sparkllm.training.TokenData;
 import java.util.ArrayList;
@@ -100,8 +101,16 @@ final class LanguageModelEval {
       String split,
       TokenManifest manifest,
       int partitions) {
-    Dataset<Row> rows =
-        spark.read().parquet(Storage.join(data, "tokens", "split=" + split)).select("input_ids");
+    // Padded (instruction) rows are scored on their loss_mask targets, as training counts them.
+    boolean padded =
+        manifest.tokenize() != null && manifest.tokenize().mode() == TokenizeMode.PADDED;
+    Dataset<Row> rows = spark.read().parquet(Storage.join(data, "tokens", "split=" + split));
+    if (padded && !java.util.Arrays.asList(rows.columns()).contains("loss_mask")) {
+      throw new SparkLlmException(
+          Storage.join(data, "tokens", "split=" + split)
+              + " has no loss_mask column but manifest.json says mode padded; re-run tokenize");
+    }
+    rows = padded ? rows.select("input_ids", "loss_mask") : rows.select("input_ids");
     long max = ec.getLong("max_sequences");
     if (max > 0) {
       rows = rows.limit((int) Math.min(max, Integer.MAX_VALUE));
@@ -111,7 +120,8 @@ final class LanguageModelEval {
       rdd = rdd.repartition(partitions);
     }
     return rdd.mapPartitions(
-            new ScoreRows(ckpt, ec.getInt("batch_size"), manifest.seqLen(), ec.getInt("stride")))
+            new ScoreRows(
+                ckpt, ec.getInt("batch_size"), manifest.seqLen(), ec.getInt("stride"), padded))
         .collect();
   }
 
@@ -125,12 +135,14 @@ final class LanguageModelEval {
     private final int batchSize;
     private final int seqLen;
     private final int stride;
+    private final boolean padded;
 
-    ScoreRows(String checkpoint, int batchSize, int seqLen, int stride) {
+    ScoreRows(String checkpoint, int batchSize, int seqLen, int stride, boolean padded) {
       this.checkpoint = checkpoint;
       this.batchSize = batchSize;
       this.seqLen = seqLen;
       this.stride = stride;
+      this.padded = padded;
     }
 
     @Override
@@ -141,8 +153,10 @@ final class LanguageModelEval {
       double[] s = new double[4];
       try (ModelScorer scorer = new ModelScorer(checkpoint)) {
         List<int[]> batch = new ArrayList<>();
+        List<int[]> masks = new ArrayList<>();
         while (rows.hasNext()) {
-          List<Integer> ids = rows.next().getList(0);
+          Row row = rows.next();
+          List<Integer> ids = row.getList(0);
           if (ids.size() != seqLen + 1) {
             throw new SparkLlmException(
                 "a test row has "
@@ -151,13 +165,21 @@ final class LanguageModelEval {
                     + (seqLen + 1));
           }
           batch.add(ids.stream().mapToInt(Integer::intValue).toArray());
+          if (padded) {
+            masks.add(row.<Integer>getList(1).stream().mapToInt(Integer::intValue).toArray());
+          }
           if (batch.size() == batchSize || !rows.hasNext()) {
-            ModelScorer.LmStats st = scorer.scoreRows(batch.toArray(new int[0][]), stride);
+            ModelScorer.LmStats st =
+                scorer.scoreRows(
+                    batch.toArray(new int[0][]),
+                    padded ? masks.toArray(new int[0][]) : null,
+                    stride);
             s[0] += st.nll();
             s[1] += batch.size();
             s[2] += st.tokens();
             s[3] += st.correct();
             batch.clear();
+            masks.clear();
           }
         }
       }

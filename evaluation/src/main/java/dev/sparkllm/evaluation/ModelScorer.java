@@ -109,6 +109,15 @@ final class ModelScorer implements AutoCloseable {
    * non-overlapping windows.
    */
   LmStats scoreRows(int[][] rows, int stride) {
+    return scoreRows(rows, null, stride);
+  }
+
+  /**
+   * As {@link #scoreRows(int[][], int)}, counting only the targets whose {@code masks} entry (the
+   * tokenize job's {@code loss_mask}, aligned with the ids) is 1: padded rows are scored on their
+   * responses, as they were trained. {@code masks} null counts every target.
+   */
+  LmStats scoreRows(int[][] rows, int[][] masks, int stride) {
     int ctx = contextLength();
     int n = rows[0].length - 1;
     int step = stride > 0 ? Math.min(stride, ctx) : ctx;
@@ -122,9 +131,17 @@ final class ModelScorer implements AutoCloseable {
       int fresh = end - prevEnd;
       int[] in = new int[rows.length * len];
       int[] tg = new int[rows.length * len];
+      float[] w = new float[rows.length * len];
+      long counted = 0;
       for (int b = 0; b < rows.length; b++) {
         System.arraycopy(rows[b], begin, in, b * len, len);
         System.arraycopy(rows[b], begin + 1, tg, b * len, len);
+        for (int j = 0; j < len; j++) {
+          w[b * len + j] = masks == null ? 1f : masks[b][begin + 1 + j];
+          if (j >= len - fresh) {
+            counted += (long) w[b * len + j];
+          }
+        }
       }
       try (NDManager step2 = manager.newSubManager()) {
         NDArray x = step2.create(in, new Shape(rows.length, len));
@@ -134,11 +151,12 @@ final class ModelScorer implements AutoCloseable {
         NDArray logits =
             model.forward(ps, x, null, false).toType(DataType.FLOAT32, false).get(last);
         targets = targets.get(last);
-        NDArray logp = logits.logSoftmax(-1).gather(targets.expandDims(-1), -1);
-        nll -= logp.toType(DataType.FLOAT64, false).sum().getDouble();
+        NDArray weight = step2.create(w, new Shape(rows.length, len)).get(last);
+        NDArray logp = logits.logSoftmax(-1).gather(targets.expandDims(-1), -1).squeeze(-1);
+        nll -= logp.mul(weight).toType(DataType.FLOAT64, false).sum().getDouble();
         NDArray hits = logits.argMax(-1).toType(DataType.INT64, false).eq(targets);
-        correct += hits.toType(DataType.INT64, false).sum().getLong();
-        tokens += (long) rows.length * fresh;
+        correct += (long) hits.toType(DataType.FLOAT32, false).mul(weight).sum().getFloat();
+        tokens += counted;
       }
       prevEnd = end;
     }

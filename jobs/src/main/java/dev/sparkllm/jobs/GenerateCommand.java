@@ -3,6 +3,7 @@ package dev.sparkllm.jobs;
 import ai.djl.ndarray.NDManager;
 import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
+import dev.sparkllm.preprocessing.finetune.ChatTemplate;
 import dev.sparkllm.training.Checkpoints;
 import dev.sparkllm.training.Generator;
 import dev.sparkllm.training.model.Gpt;
@@ -26,10 +27,18 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(
       names = "--tokenizer",
-      required = true,
       paramLabel = "FILE",
-      description = "tokenizer.json (or the train-tokenizer output directory).")
+      description =
+          "tokenizer.json (or the train-tokenizer output directory); default: the one the"
+              + " checkpoint carries.")
   String tokenizer;
+
+  @Option(
+      names = "--chat",
+      description =
+          "Frame --prompt as a user turn of the chat template the fine-tuned model was trained"
+              + " with (see finetune), and print only the answer.")
+  boolean chat;
 
   @Option(names = "--prompt", required = true)
   String prompt;
@@ -56,18 +65,34 @@ final class GenerateCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     checkSampling();
     String dir = resolveCheckpoint(checkpoint);
-    Path tok = localTokenizer(tokenizer);
+    Path tok = tokenizer != null ? localTokenizer(tokenizer) : checkpointTokenizer(dir);
+    String input = chat ? new ChatTemplate("<|endoftext|>").generationPrompt(prompt) : prompt;
     try (NDManager manager = NDManager.newBaseManager()) {
       Gpt model = Generator.load(manager, dir);
       String text =
           Generator.generateText(
               model,
               tok.toString(),
-              prompt,
+              input,
               new Generator.Options(maxTokens, temperature, topK, topP, seed, -1, true));
-      System.out.println(prompt + text);
+      System.out.println(chat ? text : prompt + text);
     }
     return 0;
+  }
+
+  /** The tokenizer.json a checkpoint carries, as a local file. */
+  static Path checkpointTokenizer(String dir) throws java.io.IOException {
+    byte[] json = Checkpoints.readAsset(dir, Checkpoints.TOKENIZER);
+    if (json == null) {
+      throw new SparkLlmException(
+          dir
+              + " carries no tokenizer.json (a checkpoint from before checkpoints carried their"
+              + " tokenizer); pass --tokenizer");
+    }
+    Path local = Files.createTempFile("tokenizer", ".json");
+    Files.write(local, json);
+    local.toFile().deleteOnExit();
+    return local;
   }
 
   /** Out-of-range values would otherwise silently mean greedy or no filter. */

@@ -1,6 +1,7 @@
 package dev.sparkllm.jobs;
 
 import dev.sparkllm.core.SparkLlmException;
+import dev.sparkllm.core.Storage;
 import dev.sparkllm.training.Checkpoints;
 import dev.sparkllm.training.TrainResult;
 import dev.sparkllm.training.Training;
@@ -31,6 +32,15 @@ final class TrainCommand implements Callable<Integer> {
       paramLabel = "NAME",
       description = "Model preset: tiny, mini or gpt2 (same as --set model.preset=NAME).")
   String preset;
+
+  @Option(
+      names = "--init-from",
+      paramLabel = "PATH",
+      description =
+          "Start from these weights instead of random ones: a model.safetensors in Hugging Face"
+              + " GPT-2 layout, or a checkpoint, run or Hugging Face directory holding one (same as"
+              + " --set training.init_from=FILE).")
+  String initFrom;
 
   @Option(names = "--resume", description = "Continue from RUN/checkpoints/latest.")
   boolean resume;
@@ -73,9 +83,30 @@ final class TrainCommand implements Callable<Integer> {
     throw new SparkLlmException("--replicas must be a count >= 0 or auto, got '" + value + "'");
   }
 
+  /** A directory's model.safetensors (its latest checkpoint's for a run), else the path itself. */
+  static String weightsFile(String path) {
+    if (path.endsWith(".safetensors")) {
+      return path;
+    }
+    String inDir = Storage.join(path, Checkpoints.MODEL);
+    if (Storage.exists(inDir)) {
+      return inDir;
+    }
+    String latest = Checkpoints.latest(path);
+    if (latest == null) {
+      throw new SparkLlmException(
+          "--init-from "
+              + path
+              + " is neither a .safetensors file nor a directory holding model.safetensors or"
+              + " checkpoints/latest");
+    }
+    return Storage.join(latest, Checkpoints.MODEL);
+  }
+
   @Override
   public Integer call() throws Exception {
     job.prependOverride("model.preset", preset);
+    job.prependOverride("training.init_from", initFrom == null ? null : weightsFile(initFrom));
     job.prependOverride("training.distributed.replicas", replicaCount(replicas));
     if (resume && autoResume) {
       throw new SparkLlmException("give --resume or --auto-resume, not both");

@@ -28,4 +28,25 @@ public record Batch(int[][] ids, int[][] mask) {
     }
     return n;
   }
+
+  /**
+   * Input positions holding real tokens: all of them when packed; for padded rows those up to the
+   * last id the mask counts (prompt, response and end-of-text come first, padding only after), so
+   * padding is not counted as throughput whatever id the pad token has.
+   */
+  public long realInputTokens() {
+    int inputs = ids[0].length - 1;
+    if (mask == null) {
+      return (long) ids.length * inputs;
+    }
+    long n = 0;
+    for (int[] m : mask) {
+      int last = m.length - 1;
+      while (last >= 0 && m[last] == 0) {
+        last--;
+      }
+      n += Math.min(last + 1, inputs);
+    }
+    return n;
+  }
 }

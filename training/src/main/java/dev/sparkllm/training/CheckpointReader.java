@@ -145,6 +145,17 @@ final class CheckpointReader {
     return new Checkpoints.ModelFiles(dir, Storage.readBytes(config), Storage.readBytes(weights));
   }
 
+  static byte[] readAsset(String dir, String name) {
+    if (Storage.exists(Storage.join(dir, SUMS))) {
+      if (!sums(dir).containsKey(name)) {
+        return null;
+      }
+      return readVerified(dir, Set.of(name)).get(name);
+    }
+    String file = Storage.join(dir, name);
+    return Storage.exists(file) ? Storage.readBytes(file) : null;
+  }
+
   static byte[] readWeights(String file) {
     Path p = Storage.path(file);
     Path parent = p.getParent();

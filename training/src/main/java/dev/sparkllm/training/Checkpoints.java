@@ -45,6 +45,8 @@ public final class Checkpoints {
   public static final String OPTIMIZER = "optimizer.safetensors";
   public static final String STATE = "state.json";
   public static final String HF_CONFIG = "config.json";
+  public static final String TOKENIZER = "tokenizer.json";
+  public static final String CHAT_TEMPLATE = "chat_template.jinja";
   public static final String SUMS = "SHA256SUMS";
   public static final String LATEST = "latest";
 
@@ -60,7 +62,9 @@ public final class Checkpoints {
           HF_CONFIG,
           OUTER,
           LoraCheckpoint.ADAPTER,
-          LoraCheckpoint.ADAPTER_CONFIG);
+          LoraCheckpoint.ADAPTER_CONFIG,
+          TOKENIZER,
+          CHAT_TEMPLATE);
 
   /**
    * Rank r's own AdamW state when replicas keep local optimizer state between syncs ({@code
@@ -102,10 +106,10 @@ public final class Checkpoints {
   /**
    * {@link #save}; for a LoRA trainer {@code base} names the base model, and the checkpoint holds
    * the adapters (see {@link LoraCheckpoint}) with the merged weights as {@code model.safetensors}.
-   * {@code extra} files (name → bytes; names {@link #allowed}) are e.g. the outer optimizer's state
-   * and the other ranks' optimizer states.
+   * {@code extra} files (name → bytes; names {@link #allowed}) are e.g. the run's tokenizer.json
+   * and chat_template.jinja, the outer optimizer's state and the other ranks' optimizer states.
    */
-  static String save(
+  public static String save(
       String run,
       Trainer trainer,
       CheckpointState state,
@@ -261,6 +265,15 @@ public final class Checkpoints {
    */
   public static byte[] readWeights(String file) {
     return CheckpointReader.readWeights(file);
+  }
+
+  /**
+   * The tokenizer.json (or, with {@code name}, another asset) a model directory carries: verified
+   * against {@code SHA256SUMS} in a checkpoint, read as is from a Hugging Face directory; null when
+   * the directory has none (a checkpoint from before checkpoints carried their tokenizer).
+   */
+  public static byte[] readAsset(String dir, String name) {
+    return CheckpointReader.readAsset(dir, name);
   }
 
   /** Restores weights and optimizer moments into {@code trainer}. */

@@ -137,7 +137,7 @@ final class TrainLoop {
                 state(train.position()),
                 o.keepCheckpoints(),
                 loraBase,
-                sync == null ? Map.of() : sync.checkpointFiles(step));
+                checkpointFiles());
         if (sync != null) {
           sync.checkpointed(step);
         }
@@ -192,8 +192,15 @@ final class TrainLoop {
     windowNanos += System.nanoTime() - t0;
     windowSteps++;
     losses.add(mean[0]);
-    windowTokens += tokensPerStep;
-    totalTokens += tokensPerStep;
+    // Real (non-pad) tokens: on padded data a row is mostly padding. Other replicas' batches are
+    // not seen here; theirs are taken to be like this one's.
+    long real = 0;
+    for (Batch b : micro) {
+      real += b.realInputTokens();
+    }
+    long tokens = real * exchange.world();
+    windowTokens += tokens;
+    totalTokens += tokens;
     return new Trainer.StepResult(mean[0], r.gradNorm(), r.lr(), r.skipped());
   }
 
@@ -213,6 +220,15 @@ final class TrainLoop {
     return step == o.maxSteps()
         || crossed(o.checkpointInterval())
         || (o.earlyStoppingPatience() > 0 && crossed(o.evalInterval()));
+  }
+
+  /** What a checkpoint holds besides weights and state: the run's tokenizer, the sync state. */
+  private Map<String, byte[]> checkpointFiles() {
+    Map<String, byte[]> files = new LinkedHashMap<>(setup.assets());
+    if (sync != null) {
+      files.putAll(sync.checkpointFiles(step));
+    }
+    return files;
   }
 
   /** The validation loss when due (and at the last step); updates early stopping. */

@@ -6,13 +6,18 @@ import dev.sparkllm.core.Storage;
 import dev.sparkllm.core.TokenManifest;
 import dev.sparkllm.training.model.GptConfig;
 import java.io.Serializable;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a training run needs once its inputs and output are checked, prepared once on the driver and
  * shipped to every replica.
  *
  * @param latest the checkpoint {@code RUN/checkpoints/latest} names, or null
+ * @param assets files every checkpoint carries besides the weights: the data's {@code
+ *     tokenizer.json} and, after fine-tuning on chat data, {@code chat_template.jinja}, so that a
+ *     checkpoint is usable without the data directory
  */
 record TrainSetup(
     TokenManifest manifest,
@@ -20,7 +25,8 @@ record TrainSetup(
     GptConfig model,
     List<String> trainFiles,
     List<String> valFiles,
-    String latest)
+    String latest,
+    Map<String, byte[]> assets)
     implements Serializable {
 
   /** Checks data, model and output, and writes RUN/config.yaml (on the driver). */
@@ -52,7 +58,25 @@ record TrainSetup(
     }
     Storage.writeString(Storage.join(output, "config.yaml"), config.toMaskedYaml());
     return new TrainSetup(
-        manifest, opts, model, List.copyOf(trainFiles), List.copyOf(valFiles), latest);
+        manifest,
+        opts,
+        model,
+        List.copyOf(trainFiles),
+        List.copyOf(valFiles),
+        latest,
+        assets(data));
+  }
+
+  /** DATA's tokenizer.json and chat_template.jinja, those that exist, by checkpoint file name. */
+  static Map<String, byte[]> assets(String data) {
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    for (String name : List.of(Checkpoints.TOKENIZER, Checkpoints.CHAT_TEMPLATE)) {
+      String file = Storage.join(data, name);
+      if (Storage.exists(file)) {
+        out.put(name, Storage.readBytes(file));
+      }
+    }
+    return out;
   }
 
   static void checkCompatible(GptConfig model, TokenManifest manifest, String data) {

@@ -18,14 +18,10 @@ public final class Training {
    */
   public static TrainResult run(
       SparkSession spark, Config config, String data, String output, boolean resume) {
-    return run(spark, config, data, output, resume, FineTuning.NONE);
+    return run(spark, config, data, output, resume, FineTuning.NONE, List.of(data));
   }
 
-  /**
-   * {@link #run} with {@code tuning}: LoRA adapters on the frozen base in {@code
-   * training.init_from} (only they are trained, exchanged and checkpointed, see {@link
-   * LoraCheckpoint}), and/or DPO on preference shards (see {@link PreferenceShards}).
-   */
+  /** {@link #run} with {@code tuning}, the output checked for overlap against {@code data}. */
   public static TrainResult run(
       SparkSession spark,
       Config config,
@@ -33,8 +29,26 @@ public final class Training {
       String output,
       boolean resume,
       FineTuning tuning) {
+    return run(spark, config, data, output, resume, tuning, List.of(data));
+  }
+
+  /**
+   * {@link #run} with {@code tuning}: LoRA adapters on the frozen base in {@code
+   * training.init_from} (only they are trained, exchanged and checkpointed, see {@link
+   * LoraCheckpoint}), and/or DPO on preference shards (see {@link PreferenceShards}); the output is
+   * checked for overlap against {@code inputs} (and {@code training.init_from}) instead of {@code
+   * data}: for a job that keeps its own token shards inside the run directory (finetune).
+   */
+  public static TrainResult run(
+      SparkSession spark,
+      Config config,
+      String data,
+      String output,
+      boolean resume,
+      FineTuning tuning,
+      List<String> inputs) {
     int replicas = DistributedOptions.fromConfig(config.section("training.distributed")).replicas();
-    List<String> inputs = new ArrayList<>(List.of(data));
+    inputs = new ArrayList<>(inputs);
     String initFrom = config.getString("training.init_from");
     if (initFrom != null) {
       inputs.add(initFrom);

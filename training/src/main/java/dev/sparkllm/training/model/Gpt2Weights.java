@@ -129,7 +129,10 @@ public final class Gpt2Weights {
     }
   }
 
-  /** The model's weights as a Hugging Face GPT-2 safetensors file (no prefix, fp32). */
+  /**
+   * The model's weights as a Hugging Face GPT-2 safetensors file (no prefix, fp32, {@code
+   * __metadata__} {@code {"format": "pt"}}, which transformers requires).
+   */
   public static byte[] export(Gpt model) {
     return export(model, Map.of());
   }
@@ -153,7 +156,7 @@ public final class Gpt2Weights {
       }
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       list.encode(bytes, NDList.Encoding.SAFETENSORS);
-      return bytes.toByteArray();
+      return SafetensorsHeader.withMetadata(bytes.toByteArray(), Map.of("format", "pt"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

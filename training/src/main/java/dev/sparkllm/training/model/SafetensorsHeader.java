@@ -2,6 +2,8 @@ package dev.sparkllm.training.model;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import java.io.IOException;
@@ -162,6 +164,47 @@ public final class SafetensorsHeader {
       out[i] = x.asLong();
     }
     return out;
+  }
+
+  /**
+   * {@code file} with its header's {@code __metadata__} set to {@code metadata}; the data section
+   * is unchanged. Hugging Face's loaders expect {@code {"format": "pt"}} there, which DJL does not
+   * write. The header is padded with spaces to a multiple of 8 bytes, as the reference writer does.
+   */
+  public static byte[] withMetadata(byte[] file, Map<String, String> metadata) {
+    check(file, "safetensors");
+    int n = (int) ByteBuffer.wrap(file, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    try {
+      ObjectNode header =
+          (ObjectNode) Json.MAPPER.readTree(new String(file, 8, n, StandardCharsets.UTF_8));
+      ObjectNode rebuilt = Json.MAPPER.createObjectNode();
+      rebuilt.set("__metadata__", Json.MAPPER.valueToTree(metadata));
+      header
+          .fields()
+          .forEachRemaining(
+              e -> {
+                if (!e.getKey().equals("__metadata__")) {
+                  rebuilt.set(e.getKey(), e.getValue());
+                }
+              });
+      byte[] head =
+          Json.MAPPER
+              .writer()
+              .without(SerializationFeature.INDENT_OUTPUT)
+              .writeValueAsString(rebuilt)
+              .getBytes(StandardCharsets.UTF_8);
+      int padded = (head.length + 7) / 8 * 8;
+      ByteBuffer out = ByteBuffer.allocate(8 + padded + file.length - 8 - n);
+      out.order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+      out.put(head);
+      for (int i = head.length; i < padded; i++) {
+        out.put((byte) ' ');
+      }
+      out.put(file, 8 + n, file.length - 8 - n);
+      return out.array();
+    } catch (IOException e) {
+      throw new IllegalStateException("re-encoding a checked safetensors header failed", e);
+    }
   }
 
   private static SparkLlmException bad(String origin, String why) {
