@@ -21,6 +21,15 @@ public final class Json {
     }
   }
 
+  /** One compact line without its newline: a JSONL record. */
+  public static String line(Object value) {
+    try {
+      return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialize " + value.getClass(), e);
+    }
+  }
+
   public static void writeFile(String path, Object value) {
     Storage.writeString(path, write(value));
   }
