@@ -23,7 +23,6 @@ import picocli.CommandLine.Command;
       TokenizeCommand.class,
       TrainCommand.class,
       FinetuneCommand.class,
-      GenreSetsCommand.class,
       GenerateCommand.class,
       MergeCommand.class,
       ExportCommand.class,
