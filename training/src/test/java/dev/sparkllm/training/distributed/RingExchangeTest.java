@@ -406,11 +406,14 @@ class RingExchangeTest {
                             0,
                             address -> {
                               rank0[0] = address;
-                              try {
-                                strangerThenRank1(address);
-                              } catch (Exception e) {
-                                throw new IllegalStateException(e);
-                              }
+                              // Its own thread: the handshakes need rank 0 to be accepting,
+                              // which it only does once the addresses are gathered.
+                              impersonator =
+                                  POOL.submit(
+                                      () -> {
+                                        strangerThenRank1(address);
+                                        return null;
+                                      });
                               return List.of(address, fake);
                             },
                             AUTH,
@@ -422,7 +425,7 @@ class RingExchangeTest {
                 }
               });
       try (Socket fromRank0 = fakeListener.accept()) {
-        DataInputStream in = new DataInputStream(fromRank0.getInputStream());
+        DataInputStream in = new DataInputStream(AUTH.server(fromRank0).in());
         assertThat(in.readInt()).isEqualTo(RingLinks.MAGIC);
         assertThat(in.readByte()).isEqualTo(RingLinks.HELLO);
         assertThat(in.readInt()).isZero();
@@ -433,6 +436,7 @@ class RingExchangeTest {
             .contains("count 1073741824");
         assertThat(System.nanoTime() - t0)
             .isLessThan(TimeUnit.MILLISECONDS.toNanos(RingLinks.HANDSHAKE_TIMEOUT_MS + 15_000));
+        impersonator.get(30, TimeUnit.SECONDS);
       } finally {
         silent.close();
         toRank0.close();
@@ -441,12 +445,13 @@ class RingExchangeTest {
   }
 
   private static Socket toRank0;
+  private static volatile Future<Object> impersonator;
   private static Socket silent;
 
   /**
-   * A connection that says nothing, a stranger's hello (wrong magic) and a hello from a rank not
-   * its predecessor are dropped; then the real rank 1 joins and sends a header claiming a 4 GiB
-   * chunk.
+   * A connection that says nothing, a stranger without the run's secret and an authenticated hello
+   * from a rank not its predecessor are dropped; then the real rank 1 joins and sends a header
+   * claiming a 4 GiB chunk.
    */
   private static void strangerThenRank1(String address) throws Exception {
     int colon = address.lastIndexOf(':');
@@ -461,12 +466,13 @@ class RingExchangeTest {
       stranger.connect(to);
       new DataOutputStream(stranger.getOutputStream()).writeLong(0x1234567890L);
       wrongRank.connect(to);
-      hello(wrongRank, 0);
+      hello(AUTH.client(wrongRank).out(), 0);
     }
     toRank0 = new Socket();
     toRank0.connect(to);
-    hello(toRank0, 1);
-    DataOutputStream out = new DataOutputStream(toRank0.getOutputStream());
+    java.io.OutputStream channel = AUTH.client(toRank0).out();
+    hello(channel, 1);
+    DataOutputStream out = new DataOutputStream(channel);
     out.writeInt(RingAllReduce.MAGIC);
     out.writeByte(RingAllReduce.DATA);
     out.writeLong(0);
@@ -475,8 +481,8 @@ class RingExchangeTest {
     out.flush();
   }
 
-  private static void hello(Socket s, int rank) throws Exception {
-    DataOutputStream out = new DataOutputStream(s.getOutputStream());
+  private static void hello(java.io.OutputStream to, int rank) throws Exception {
+    DataOutputStream out = new DataOutputStream(to);
     out.writeInt(RingLinks.MAGIC);
     out.writeByte(RingLinks.HELLO);
     out.writeInt(rank);
