@@ -45,6 +45,7 @@ class LlmServerTest {
 
   @TempDir static Path dir;
   static String model;
+  static String longModel; // a 1024-token context: streams long enough to leave in the middle
   static Path tokenizer;
   static LlmServer server;
   static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -59,17 +60,29 @@ class LlmServerTest {
       Files.write(m.resolve("model.safetensors"), Gpt2Weights.export(gpt));
     }
     model = m.toString();
+    Path l = Files.createDirectories(dir.resolve("long"));
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Engine.getInstance().setRandomSeed(6);
+      Gpt gpt = Gpt.create(manager, new GptConfig(32, 1024, 2, 2, 32, 0.0, 1e-5, 0.3));
+      Files.writeString(l.resolve("config.json"), Json.write(gpt.config().toHfConfig()));
+      Files.write(l.resolve("model.safetensors"), Gpt2Weights.export(gpt));
+    }
+    longModel = l.toString();
     tokenizer = dir.resolve("tokenizer.json");
     Files.writeString(tokenizer, CharTokenizer.json(CHARS));
     server = start(List.of("serve.max_body_bytes=4096"));
   }
 
   static LlmServer start(List<String> overrides) {
+    return start(model, overrides);
+  }
+
+  static LlmServer start(String checkpoint, List<String> overrides) {
     List<String> o = new ArrayList<>(List.of("serve.port=0"));
     o.addAll(overrides);
     Config cfg = Config.load(null, o);
     return LlmServer.start(
-        ServeSettings.from(cfg), cfg, model, tokenizer, Map.of("SPARK_LLM_API_KEYS", KEY));
+        ServeSettings.from(cfg), cfg, checkpoint, tokenizer, Map.of("SPARK_LLM_API_KEYS", KEY));
   }
 
   @AfterAll
@@ -340,12 +353,15 @@ class LlmServerTest {
 
   @Test
   void aClientThatLeavesMidStreamFreesItsSlot() throws Exception {
-    try (LlmServer small = start(List.of("serve.max_batch=1", "serve.max_queue=0"))) {
+    try (LlmServer small =
+        start(
+            longModel,
+            List.of("serve.max_batch=1", "serve.max_queue=0", "serve.max_output_tokens=1000"))) {
       HttpRequest req =
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + small.port() + "/v1/completions"))
               .POST(
                   HttpRequest.BodyPublishers.ofString(
-                      "{\"prompt\":\"the\",\"max_tokens\":250,\"temperature\":1,\"stream\":true}"))
+                      "{\"prompt\":\"the\",\"max_tokens\":1000,\"temperature\":1,\"stream\":true}"))
               .header("Authorization", "Bearer " + KEY)
               .build();
       HttpResponse<InputStream> r = HTTP.send(req, HttpResponse.BodyHandlers.ofInputStream());
