@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       TokenizeCommand.class,
       TrainCommand.class,
       GenerateCommand.class,
+      ServeCommand.class,
       EvaluateCommand.class,
       ReportCommand.class,
       BenchmarkCommand.class,
