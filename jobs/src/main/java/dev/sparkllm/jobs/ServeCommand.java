@@ -5,10 +5,11 @@ import dev.sparkllm.core.Storage;
 import dev.sparkllm.serving.LlmServer;
 import dev.sparkllm.serving.ServeSettings;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -37,11 +38,24 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--port", description = "Port (default serve.port; 0 = any free port).")
   Integer port;
 
-  @Mixin JobOptions options;
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "YAML config (local, file:// or s3a://); defaults: conf/defaults.yaml.")
+  String config;
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "Override one config key, e.g. --set serve.max_batch=32 (repeatable).")
+  List<String> overrides = new ArrayList<>();
+
+  @Option(names = "--verbose", description = "Print stack traces of errors.")
+  boolean verbose;
 
   @Override
   public Integer call() throws Exception {
-    Config cfg = options.loadConfig();
+    Config cfg = Config.load(config, overrides);
     ServeSettings s = ServeSettings.from(cfg).withAddress(host, port);
     String dir = GenerateCommand.resolveCheckpoint(checkpoint);
     String tok = tokenizer;
