@@ -7,6 +7,7 @@ import dev.sparkllm.jobs.bench.DistributedArgs;
 import dev.sparkllm.jobs.bench.DistributedBenchOptions;
 import dev.sparkllm.jobs.bench.DistributedBenchmark;
 import dev.sparkllm.jobs.bench.PreprocessBenchmark;
+import dev.sparkllm.jobs.bench.ServeBenchmark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,10 +26,12 @@ import picocli.CommandLine.Parameters;
           + " JSON results.",
       "  preprocess   preprocess throughput at 1x and 4x the same generated input",
       "  distributed  data-parallel training at 1..N replicas against one replica, and the"
-          + " driver's gradient-averaging service alone (fp32 and bf16 on the wire)"
+          + " driver's gradient-averaging service alone (fp32 and bf16 on the wire)",
+      "  serve        the REST server on loopback at concurrency 1, 4, 16, 64 against sequential"
+          + " generation (docs/serving.md)"
     })
 final class BenchmarkCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "NAME", description = "preprocess or distributed")
+  @Parameters(index = "0", paramLabel = "NAME", description = "preprocess, distributed or serve")
   String name;
 
   @Option(names = "--output", defaultValue = "bench-out", paramLabel = "DIR")
@@ -52,9 +55,10 @@ final class BenchmarkCommand implements Callable<Integer> {
     return switch (name) {
       case "preprocess" -> preprocess();
       case "distributed" -> distributed();
+      case "serve" -> serve();
       default ->
           throw new SparkLlmException(
-              "unknown benchmark '" + name + "'; available: preprocess, distributed");
+              "unknown benchmark '" + name + "'; available: preprocess, distributed, serve");
     };
   }
 
@@ -71,6 +75,14 @@ final class BenchmarkCommand implements Callable<Integer> {
               r.get("throughput_ratio_4x_over_1x"), path);
           return 0;
         });
+  }
+
+  private int serve() throws Exception {
+    Path work = Path.of(output, "serve-work").toAbsolutePath();
+    Map<String, Object> r = ServeBenchmark.run(work, System.out);
+    String path = ServeBenchmark.write(r, output);
+    System.out.printf("results in %s%n", path);
+    return 0;
   }
 
   private int distributed() throws Exception {

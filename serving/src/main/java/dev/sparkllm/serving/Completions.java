@@ -54,7 +54,7 @@ final class Completions {
       Generator.Options o =
           new Generator.Options(
               req.maxTokens(), req.temperature(), req.topK(), req.topP(), req.seed() + i, -1, true);
-      jobs.add(new Scheduler.Job(ids, o, model.endOfText));
+      jobs.add(new Scheduler.Job(ids, o, req.ignoreEos() ? -1 : model.endOfText));
     }
     model.scheduler.submit(jobs);
     metrics.promptTokens.inc(ids.length);

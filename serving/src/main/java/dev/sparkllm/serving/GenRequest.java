@@ -22,7 +22,8 @@ record GenRequest(
     long seed,
     List<String> stop,
     int n,
-    boolean stream) {
+    boolean stream,
+    boolean ignoreEos) {
 
   private static final SecureRandom SEEDS = new SecureRandom();
 
@@ -86,7 +87,16 @@ record GenRequest(
       }
       stream = sm.booleanValue();
     }
-    return new GenRequest(model, prompt, maxTokens, temperature, topP, topK, seed, stop, n, stream);
+    boolean ignoreEos = false;
+    JsonNode ie = b.get("ignore_eos");
+    if (ie != null && !ie.isNull()) {
+      if (!ie.isBoolean()) {
+        throw ApiError.invalid("ignore_eos", "ignore_eos must be true or false, got " + ie);
+      }
+      ignoreEos = ie.booleanValue();
+    }
+    return new GenRequest(
+        model, prompt, maxTokens, temperature, topP, topK, seed, stop, n, stream, ignoreEos);
   }
 
   static String optString(ObjectNode b, String field) {

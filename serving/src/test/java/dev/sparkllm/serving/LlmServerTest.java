@@ -159,6 +159,7 @@ class LlmServerTest {
             Map.entry("{\"prompt\":\"a\",\"n\":0}", "n"),
             Map.entry("{\"prompt\":\"a\",\"n\":100}", "n"),
             Map.entry("{\"prompt\":\"a\",\"stream\":\"yes\"}", "stream"),
+            Map.entry("{\"prompt\":\"a\",\"ignore_eos\":1}", "ignore_eos"),
             Map.entry("{\"prompt\":\"a\",\"model\":3}", "model"),
             Map.entry("{\"prompt\":\"" + "a".repeat(300) + "\"}", "prompt"));
     for (Map.Entry<String, String> e : bad.entrySet()) {
@@ -273,7 +274,7 @@ class LlmServerTest {
     List<String> bodies = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       bodies.add(
-          "{\"prompt\":\"the cat\",\"max_tokens\":30,\"temperature\":1.3,\"top_p\":0.95,"
+          "{\"prompt\":\"the cat\",\"max_tokens\":16,\"temperature\":1.3,\"top_p\":0.95,"
               + "\"seed\":"
               + (i % 4)
               + "}");
