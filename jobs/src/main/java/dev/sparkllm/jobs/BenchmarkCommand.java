@@ -43,6 +43,12 @@ final class BenchmarkCommand implements Callable<Integer> {
       description = "preprocess: base input size in MB (default 20).")
   double megabytes;
 
+  @Option(
+      names = "--serve-preset",
+      defaultValue = "mini",
+      description = "serve: model preset of the random model served (tiny, mini; default mini).")
+  String servePreset;
+
   @Option(names = "--seed", defaultValue = "42")
   long seed;
 
@@ -79,7 +85,7 @@ final class BenchmarkCommand implements Callable<Integer> {
 
   private int serve() throws Exception {
     Path work = Path.of(output, "serve-work").toAbsolutePath();
-    Map<String, Object> r = ServeBenchmark.run(work, System.out);
+    Map<String, Object> r = ServeBenchmark.run(work, servePreset, System.out);
     String path = ServeBenchmark.write(r, output);
     System.out.printf("results in %s%n", path);
     return 0;

@@ -33,10 +33,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code benchmark serve}: a load test of the REST server on loopback (not a test). A random model
- * of the {@code mini} preset (6 layers, 384 wide) and a character tokenizer, fixed prompt and
- * output lengths ({@code ignore_eos}), streaming requests at concurrency 1, 4, 16 and 64 (at least
- * 8 and 2 × concurrency requests each); the baseline is the same requests through sequential {@link
- * Generator#generate} in the same JVM, so the gain from batching is one ratio.
+ * of a preset ({@code mini} by default: 6 layers, 384 wide) and a character tokenizer, fixed prompt
+ * and output lengths ({@code ignore_eos}), streaming requests at concurrency 1, 4, 16 and 64 (at
+ * least 8 and 2 × concurrency requests each); the baseline is the same requests through sequential
+ * {@link Generator#generate} in the same JVM, so the gain from batching is one ratio.
  */
 public final class ServeBenchmark {
   static final int[] CONCURRENCY = {1, 4, 16, 64};
@@ -47,12 +47,13 @@ public final class ServeBenchmark {
 
   private ServeBenchmark() {}
 
-  public static Map<String, Object> run(Path work, PrintStream log) throws Exception {
+  public static Map<String, Object> run(Path work, String preset, PrintStream log)
+      throws Exception {
     Files.createDirectories(work);
     Path tokenizer = work.resolve("tokenizer.json");
     Files.writeString(tokenizer, charTokenizer());
     Path modelDir = Files.createDirectories(work.resolve("model"));
-    GptConfig gc = GptConfig.preset("mini", CHARS.length() + 2);
+    GptConfig gc = GptConfig.preset(preset, CHARS.length() + 2);
     try (NDManager m = NDManager.newBaseManager()) {
       Engine.getInstance().setRandomSeed(1);
       Gpt gpt = Gpt.create(m, gc);
@@ -61,7 +62,7 @@ public final class ServeBenchmark {
     }
     String prompt = "the quick brown fox jumps".substring(0, PROMPT_CHARS);
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("model", "mini preset, random weights, vocab " + gc.vocabSize());
+    out.put("model", preset + " preset, random weights, vocab " + gc.vocabSize());
     out.put("prompt_tokens", PROMPT_CHARS);
     out.put("output_tokens", OUTPUT_TOKENS);
     out.put("cores", Runtime.getRuntime().availableProcessors());
