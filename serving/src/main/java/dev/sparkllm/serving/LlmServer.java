@@ -2,7 +2,6 @@ package dev.sparkllm.serving;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkllm.core.Config;
-import dev.sparkllm.core.Json;
 import dev.sparkllm.core.SparkLlmException;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
@@ -270,10 +269,5 @@ public final class LlmServer implements AutoCloseable {
     draining = true;
     app.stop();
     models.close();
-  }
-
-  /** For the test and the benchmark: the JSON a route would answer, as a tree. */
-  static ObjectNode tree(String json) throws IOException {
-    return (ObjectNode) Json.MAPPER.readTree(json);
   }
 }

@@ -214,7 +214,7 @@ final class Scheduler implements AutoCloseable {
         metrics.queueDepth.set(waiting.size());
       }
       if (job.cancelled) {
-        finish(job, job.cancelReason, false);
+        finish(job, job.cancelReason);
         continue;
       }
       try {
@@ -225,7 +225,7 @@ final class Scheduler implements AutoCloseable {
       } catch (RuntimeException e) {
         LOG.warn("prefill failed: {}", e.toString());
         job.events.add(new Failed("prefill failed: " + e.getMessage()));
-        finish(job, "error", false);
+        finish(job, "error");
       }
       metrics.activeSequences.set(active.size());
     }
@@ -234,7 +234,7 @@ final class Scheduler implements AutoCloseable {
   private void step() {
     for (Job job : List.copyOf(active)) {
       if (job.cancelled) {
-        finish(job, job.cancelReason, true);
+        finish(job, job.cancelReason);
       }
     }
     if (active.isEmpty()) {
@@ -263,7 +263,7 @@ final class Scheduler implements AutoCloseable {
 
   private void deliver(Job job, int token) {
     if (token == job.stopToken) {
-      finish(job, "stop", true);
+      finish(job, "stop");
       return;
     }
     job.last = token;
@@ -271,13 +271,13 @@ final class Scheduler implements AutoCloseable {
     metrics.generatedTokens.inc();
     job.events.add(new Token(token));
     if (job.produced >= job.options.maxTokens()) {
-      finish(job, "length", true);
+      finish(job, "length");
     } else if (job.seq.length() + 1 > decoder.config().contextLength()) {
-      finish(job, "length", true);
+      finish(job, "length");
     }
   }
 
-  private void finish(Job job, String reason, boolean wasActive) {
+  private void finish(Job job, String reason) {
     if (job.seq != null) {
       job.seq.close();
       job.seq = null;
@@ -294,7 +294,7 @@ final class Scheduler implements AutoCloseable {
   private void failAll(String message) {
     for (Job job : List.copyOf(active)) {
       job.events.add(new Failed(message));
-      finish(job, "error", true);
+      finish(job, "error");
     }
     List<Job> rest;
     synchronized (this) {

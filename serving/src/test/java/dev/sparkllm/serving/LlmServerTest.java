@@ -358,17 +358,25 @@ class LlmServerTest {
         start(
             longModel,
             List.of("serve.max_batch=1", "serve.max_queue=0", "serve.max_output_tokens=1000"))) {
-      HttpRequest req =
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + small.port() + "/v1/completions"))
-              .POST(
-                  HttpRequest.BodyPublishers.ofString(
-                      "{\"prompt\":\"the\",\"max_tokens\":1000,\"temperature\":1,\"stream\":true}"))
-              .header("Authorization", "Bearer " + KEY)
-              .build();
-      HttpResponse<InputStream> r = HTTP.send(req, HttpResponse.BodyHandlers.ofInputStream());
-      InputStream in = r.body();
-      assertThat(in.read()).isNotNegative(); // the stream has started
-      in.close(); // the client leaves
+      // A raw socket, so that leaving really closes the connection at once.
+      String body =
+          "{\"prompt\":\"the\",\"max_tokens\":1000,\"temperature\":1,\"stream\":true,"
+              + "\"ignore_eos\":true}";
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", small.port())) {
+        socket
+            .getOutputStream()
+            .write(
+                ("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                        + KEY
+                        + "\r\nContent-Type: application/json\r\nContent-Length: "
+                        + body.length()
+                        + "\r\n\r\n"
+                        + body)
+                    .getBytes(StandardCharsets.UTF_8));
+        InputStream in = socket.getInputStream();
+        String head = new String(in.readNBytes(12), StandardCharsets.UTF_8);
+        assertThat(head).isEqualTo("HTTP/1.1 200"); // the stream has started
+      } // the client leaves
       String cancelled = "spark_llm_sequences_finished_total{reason=\"cancelled\"}";
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (metric(get(small, "/metrics", KEY).body(), cancelled) < 1
@@ -386,14 +394,15 @@ class LlmServerTest {
 
   @Test
   void shutdownFinishesInFlightRequestsAndRefusesNewOnes() throws Exception {
-    LlmServer s = start(List.of());
+    LlmServer s = start(longModel, List.of("serve.max_output_tokens=1000"));
     int port = s.port();
     CompletableFuture<HttpResponse<String>> inFlight =
         HTTP.sendAsync(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
                 .POST(
                     HttpRequest.BodyPublishers.ofString(
-                        "{\"prompt\":\"the\",\"max_tokens\":240,\"temperature\":1,\"seed\":1}"))
+                        "{\"prompt\":\"the\",\"max_tokens\":1000,\"temperature\":1,"
+                            + "\"seed\":1,\"ignore_eos\":true}"))
                 .header("Authorization", "Bearer " + KEY)
                 .build(),
             HttpResponse.BodyHandlers.ofString());
