@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkllm.core.Config;
 import dev.sparkllm.core.SparkLlmException;
 import io.javalin.Javalin;
-import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import java.io.IOException;
@@ -22,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The REST server: one model in memory behind OpenAI-style routes, on Javalin (Jetty 12). Routes
+ * The REST server: one model in memory behind OpenAI-style routes, on Javalin (Jetty 11). Routes
  * under /v1 and /metrics need an API key when keys are configured; /, /healthz and /readyz do not.
  * {@link #shutdown} (SIGTERM) refuses new requests, lets in-flight ones finish, then stops.
  */
@@ -57,6 +56,7 @@ public final class LlmServer implements AutoCloseable {
         new ModelRegistry(TextModel.load(s.modelName(), checkpoint, tokenizer, s, metrics));
     this.completions = new Completions(models, s, safety, metrics);
     this.app = Javalin.create(this::configure);
+    routes(app);
   }
 
   /** Loads the model and starts listening; {@code env} supplies the key variables. */
@@ -102,15 +102,18 @@ public final class LlmServer implements AutoCloseable {
 
   private void configure(io.javalin.config.JavalinConfig c) {
     c.http.maxRequestSize = settings.maxBodyBytes();
-    c.http.compressionStrategy = CompressionStrategy.NONE;
-    c.startup.showJavalinBanner = false;
+    c.http.disableCompression();
+    c.showJavalinBanner = false;
     if (settings.tlsCert() != null) {
       c.jetty.addConnector(
           (server, http) ->
               Tls.connector(server, http, settings, settings.host(), settings.port()));
     }
-    c.routes.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
-    c.routes.get(
+  }
+
+  private void routes(Javalin r) {
+    r.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")));
+    r.get(
         "/readyz",
         ctx -> {
           if (draining) {
@@ -119,16 +122,16 @@ public final class LlmServer implements AutoCloseable {
             ctx.json(Map.of("status", "ready", "model", settings.modelName()));
           }
         });
-    c.routes.get("/", ctx -> ctx.html(playground()));
-    c.routes.get("/metrics", guarded("/metrics", true, this::metrics));
-    c.routes.get("/v1/models", guarded("/v1/models", false, this::listModels));
-    c.routes.post(
+    r.get("/", ctx -> ctx.html(playground()));
+    r.get("/metrics", guarded("/metrics", true, this::metrics));
+    r.get("/v1/models", guarded("/v1/models", false, this::listModels));
+    r.post(
         "/v1/completions",
         guarded("/v1/completions", false, ctx -> completions.handle(ctx, false, start(ctx))));
-    c.routes.post(
+    r.post(
         "/v1/chat/completions",
         guarded("/v1/chat/completions", false, ctx -> completions.handle(ctx, true, start(ctx))));
-    c.routes.post("/v1/score", guarded("/v1/score", false, this::score));
+    r.post("/v1/score", guarded("/v1/score", false, this::score));
   }
 
   private static long start(Context ctx) {
