@@ -9,6 +9,7 @@ import dev.sparkllm.jobs.bench.DistributedBenchmark;
 import dev.sparkllm.jobs.bench.NetworkArgs;
 import dev.sparkllm.jobs.bench.NetworkArgs.NetworkOptions;
 import dev.sparkllm.jobs.bench.PreprocessBenchmark;
+import dev.sparkllm.jobs.bench.ServeBenchmark;
 import dev.sparkllm.jobs.bench.ShapedCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,10 +31,12 @@ import picocli.CommandLine.Parameters;
       "  preprocess   preprocess throughput at 1x and 4x the same generated input",
       "  distributed  data-parallel training at 1..N replicas against one replica, and the"
           + " driver's gradient-averaging service alone (fp32 and bf16 on the wire); with"
-          + " --link, the replicas run behind real shaped links (root only)"
+          + " --link, the replicas run behind real shaped links (root only)",
+      "  serve        the REST server on loopback at concurrency 1, 4, 16, 64 against sequential"
+          + " generation (docs/serving.md)"
     })
 final class BenchmarkCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "NAME", description = "preprocess or distributed")
+  @Parameters(index = "0", paramLabel = "NAME", description = "preprocess, distributed or serve")
   String name;
 
   @Option(names = "--output", defaultValue = "bench-out", paramLabel = "DIR")
@@ -44,6 +47,12 @@ final class BenchmarkCommand implements Callable<Integer> {
       defaultValue = "20",
       description = "preprocess: base input size in MB (default 20).")
   double megabytes;
+
+  @Option(
+      names = "--serve-preset",
+      defaultValue = "mini",
+      description = "serve: model preset of the random model served (tiny, mini; default mini).")
+  String servePreset;
 
   @Option(names = "--seed", defaultValue = "42")
   long seed;
@@ -59,9 +68,10 @@ final class BenchmarkCommand implements Callable<Integer> {
     return switch (name) {
       case "preprocess" -> preprocess();
       case "distributed" -> distributed();
+      case "serve" -> serve();
       default ->
           throw new SparkLlmException(
-              "unknown benchmark '" + name + "'; available: preprocess, distributed");
+              "unknown benchmark '" + name + "'; available: preprocess, distributed, serve");
     };
   }
 
@@ -78,6 +88,14 @@ final class BenchmarkCommand implements Callable<Integer> {
               r.get("throughput_ratio_4x_over_1x"), path);
           return 0;
         });
+  }
+
+  private int serve() throws Exception {
+    Path work = Path.of(output, "serve-work").toAbsolutePath();
+    Map<String, Object> r = ServeBenchmark.run(work, servePreset, System.out);
+    String path = ServeBenchmark.write(r, output);
+    System.out.printf("results in %s%n", path);
+    return 0;
   }
 
   private int distributed() throws Exception {

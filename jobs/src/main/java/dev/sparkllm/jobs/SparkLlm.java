@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       MergeCommand.class,
       ExportCommand.class,
+      ServeCommand.class,
       EvaluateCommand.class,
       ReportCommand.class,
       BenchmarkCommand.class,

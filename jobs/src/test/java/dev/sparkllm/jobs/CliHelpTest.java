@@ -23,6 +23,7 @@ class CliHelpTest {
         "benchmark       | --output --mb --seed --presets --replicas --wire --micro-sizes",
         "evaluate        | --checkpoint --data --output --tasks --overwrite --set --master",
         "report          | --run --output --verbose",
+        "serve           | --checkpoint --tokenizer --host --port --config --set",
       })
   void subcommandHelp(String command, String options) {
     CliCapture c = CliCapture.run(command, "--help");
@@ -52,7 +53,8 @@ class CliHelpTest {
           "demo",
           "benchmark",
           "evaluate",
-          "report"
+          "report",
+          "serve"
         }) {
       assertThat(c.out).contains("  " + command + " ");
     }
