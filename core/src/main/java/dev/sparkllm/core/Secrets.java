@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * written as one word, apikey); or when its last word ends in token (hf_token, oauthToken,
  * fs.s3a.session.token), except the tokenizer's special tokens (eos_token, pad_token, ...). Keys
  * that point at a secret are not secret: a word ref (Kubernetes secretKeyRef), or a last word
- * provider(s), file, path, class or type.
+ * provider(s), file, path, class, type or env (the name of an environment variable holding it).
  */
 public final class Secrets {
   public static final String MASK = "*****";
@@ -35,8 +35,9 @@ public final class Secrets {
   private static final Pattern JOINED_KEY =
       Pattern.compile("(api|access|account|encryption|private|secret|signing)keys?");
   // Where a secret is, not the secret: s3a.aws.credentials.provider (a class name),
-  // secretKeyRef.ENV (a Kubernetes secret's name), password.file.
-  private static final Pattern POINTER = Pattern.compile("providers?|file|path|class|type");
+  // secretKeyRef.ENV (a Kubernetes secret's name), password.file, serve.api_keys_env (a variable's
+  // name).
+  private static final Pattern POINTER = Pattern.compile("providers?|file|path|class|type|env");
   // Tokenizer vocabulary settings, not credentials: masking them would also hide them from hashes.
   private static final Pattern SPECIAL_TOKEN = Pattern.compile("eos|bos|pad|unk|sep|cls|mask");
 
