@@ -1,12 +1,15 @@
 package dev.sparkllm.jobs;
 
 import dev.sparkllm.core.Config;
+import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.core.Storage;
 import dev.sparkllm.serving.LlmServer;
 import dev.sparkllm.serving.ServeSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -50,6 +53,14 @@ final class ServeCommand implements Callable<Integer> {
       description = "Override one config key, e.g. --set serve.max_batch=32 (repeatable).")
   List<String> overrides = new ArrayList<>();
 
+  @Option(
+      names = "--adapter",
+      paramLabel = "NAME=DIR",
+      description =
+          "A model fine-tuned from the base (finetune run or checkpoint; LoRA runs are served from"
+              + " their merged weights), chosen per request by \"model\": NAME (repeatable).")
+  List<String> adapters = new ArrayList<>();
+
   @Option(names = "--verbose", description = "Print stack traces of errors.")
   boolean verbose;
 
@@ -62,12 +73,20 @@ final class ServeCommand implements Callable<Integer> {
     if (tok == null) {
       tok = Storage.join(dir, "tokenizer.json");
       if (!Storage.exists(tok)) {
-        throw new dev.sparkllm.core.SparkLlmException(
-            dir + " has no tokenizer.json; pass --tokenizer FILE");
+        throw new SparkLlmException(dir + " has no tokenizer.json; pass --tokenizer FILE");
       }
     }
     Path local = GenerateCommand.localTokenizer(tok);
-    LlmServer server = LlmServer.start(s, cfg, dir, local, System.getenv());
+    Map<String, String> named = new LinkedHashMap<>();
+    for (String a : adapters) {
+      int eq = a.indexOf('=');
+      if (eq <= 0 || eq == a.length() - 1) {
+        throw new SparkLlmException(
+            "--adapter " + a + ": expected NAME=DIR (the name requests give as \"model\")");
+      }
+      named.put(a.substring(0, eq), GenerateCommand.resolveCheckpoint(a.substring(eq + 1)));
+    }
+    LlmServer server = LlmServer.start(s, cfg, dir, local, System.getenv(), named);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

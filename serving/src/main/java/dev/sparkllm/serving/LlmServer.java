@@ -39,7 +39,12 @@ public final class LlmServer implements AutoCloseable {
   private volatile boolean draining;
 
   private LlmServer(
-      ServeSettings s, Config cfg, String checkpoint, Path tokenizer, Map<String, String> env) {
+      ServeSettings s,
+      Config cfg,
+      String checkpoint,
+      Path tokenizer,
+      Map<String, String> env,
+      Map<String, String> adapters) {
     this.settings = s;
     this.auth = new Auth(s, env);
     checkBind(s, auth);
@@ -54,6 +59,14 @@ public final class LlmServer implements AutoCloseable {
     this.safety = new SafetyNet(s, cfg);
     this.models =
         new ModelRegistry(TextModel.load(s.modelName(), checkpoint, tokenizer, s, metrics));
+    try {
+      // Fine-tuned from the base, so they share its tokenizer.
+      adapters.forEach(
+          (name, dir) -> models.register(TextModel.load(name, dir, tokenizer, s, metrics)));
+    } catch (RuntimeException e) {
+      models.close();
+      throw e;
+    }
     this.completions = new Completions(models, s, safety, metrics);
     this.app = Javalin.create(this::configure);
     routes(app);
@@ -62,7 +75,21 @@ public final class LlmServer implements AutoCloseable {
   /** Loads the model and starts listening; {@code env} supplies the key variables. */
   public static LlmServer start(
       ServeSettings s, Config cfg, String checkpoint, Path tokenizer, Map<String, String> env) {
-    LlmServer server = new LlmServer(s, cfg, checkpoint, tokenizer, env);
+    return start(s, cfg, checkpoint, tokenizer, env, Map.of());
+  }
+
+  /**
+   * As {@link #start(ServeSettings, Config, String, Path, Map)}, with fine-tuned models of the base
+   * (name → checkpoint or run directory) that requests choose by {@code model}.
+   */
+  public static LlmServer start(
+      ServeSettings s,
+      Config cfg,
+      String checkpoint,
+      Path tokenizer,
+      Map<String, String> env,
+      Map<String, String> adapters) {
+    LlmServer server = new LlmServer(s, cfg, checkpoint, tokenizer, env, adapters);
     try {
       server.app.start(s.host(), s.port());
     } catch (RuntimeException e) {

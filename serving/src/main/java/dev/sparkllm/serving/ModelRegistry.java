@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Models by the name a request gives in {@code model}. Today one base model; a fine-tuned adapter
- * is meant to be registered here under its own name, next to the base (it would share the base's
- * weights and get its own scheduler, or a per-sequence adapter in a shared one), and every route
- * already resolves its model through {@link #resolve}.
+ * Models by the name a request gives in {@code model}: the base, and fine-tuned models (a LoRA run
+ * is served from its merged weights) registered next to it under their own names. Each has its own
+ * weights and scheduler, so memory grows by one model per entry; sharing the base's weights with a
+ * per-sequence adapter in one batch is the step after.
  */
 final class ModelRegistry implements AutoCloseable {
   private final Map<String, TextModel> models = new LinkedHashMap<>();
@@ -18,6 +18,15 @@ final class ModelRegistry implements AutoCloseable {
   ModelRegistry(TextModel base) {
     this.defaultName = base.name;
     models.put(base.name, base);
+  }
+
+  /** Adds {@code m} under its name; a name served already is refused. */
+  void register(TextModel m) {
+    if (models.putIfAbsent(m.name, m) != null) {
+      m.close();
+      throw new dev.sparkllm.core.SparkLlmException(
+          "two models named '" + m.name + "'; give each --adapter its own NAME=DIR");
+    }
   }
 
   /** The named model; null or absent name = the base model; an unknown name is a 404. */

@@ -124,6 +124,51 @@ class LlmServerTest {
   }
 
   @Test
+  void aFineTunedModelIsChosenPerRequestByNameAndAnswersAsItDoesAlone() throws Exception {
+    String body =
+        "{\"model\":\"%s\",\"prompt\":\"the cat\",\"max_tokens\":12,\"temperature\":0.9,"
+            + "\"seed\":3}";
+    List<String> o = List.of("serve.model_name=base");
+    String viaName;
+    String baseText;
+    try (LlmServer both =
+        LlmServer.start(
+            ServeSettings.from(Config.load(null, withPort(o))),
+            Config.load(null, withPort(o)),
+            model,
+            tokenizer,
+            Map.of("SPARK_LLM_API_KEYS", KEY),
+            Map.of("tuned", longModel))) {
+      assertThat(get(both, "/v1/models", KEY).body()).contains("\"base\"", "\"tuned\"");
+      viaName =
+          json(post(both, "/v1/completions", body.formatted("tuned"), KEY))
+              .at("/choices/0/text")
+              .asText();
+      baseText =
+          json(post(both, "/v1/completions", body.formatted("base"), KEY))
+              .at("/choices/0/text")
+              .asText();
+      HttpResponse<String> unknown = post(both, "/v1/completions", body.formatted("nope"), KEY);
+      assertThat(unknown.statusCode()).isEqualTo(404);
+      assertThat(json(unknown).at("/error/param").asText()).isEqualTo("model");
+    }
+    String alone;
+    try (LlmServer tuned = start(longModel, List.of("serve.model_name=tuned"))) {
+      alone =
+          json(post(tuned, "/v1/completions", body.formatted("tuned"), KEY))
+              .at("/choices/0/text")
+              .asText();
+    }
+    assertThat(viaName).isEqualTo(alone).isNotEqualTo(baseText);
+  }
+
+  private static List<String> withPort(List<String> o) {
+    List<String> all = new ArrayList<>(List.of("serve.port=0"));
+    all.addAll(o);
+    return all;
+  }
+
+  @Test
   void apiKeysAreRequiredOnV1AndMetricsButNotOnHealth() throws Exception {
     String body = "{\"prompt\":\"the cat\",\"max_tokens\":4}";
     HttpResponse<String> none = post(server, "/v1/completions", body, null);
