@@ -6,8 +6,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
-import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.training.GradientExchange;
 import dev.sparkllm.training.Trainer;
 import java.nio.ByteBuffer;
@@ -67,7 +65,7 @@ public final class DriverExchange implements GradientExchange {
     FloatBuffer values = flat.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
     // Each rank checks its own, so an average of checked inputs needs no second scan: only an
     // overflow could make it non-finite, and the gradient-norm check reports that.
-    checkFinite(step, values, grads);
+    ReplicaChecks.requireFinite(rank, step, values, grads);
     long t0 = System.nanoTime();
     FloatBuffer avg = client.average(step, values, inbox(Math.toIntExact(n + 1)));
     commNanos += System.nanoTime() - t0;
@@ -95,41 +93,12 @@ public final class DriverExchange implements GradientExchange {
     return inbox;
   }
 
-  /**
-   * A non-finite gradient from this rank's backward names its parameter and rank, instead of
-   * surfacing later as a NaN gradient norm on every rank.
-   */
-  private void checkFinite(long step, FloatBuffer flat, Map<String, NDArray> grads) {
-    int off = 0;
-    for (Map.Entry<String, NDArray> e : grads.entrySet()) {
-      int len = Math.toIntExact(e.getValue().size());
-      for (int i = off; i < off + len; i++) {
-        float v = flat.get(i);
-        if (!Float.isFinite(v)) {
-          throw new SparkLlmException(
-              String.format(
-                  "rank %d: gradient of %s[%d] is %s at step %d, from its own"
-                      + " forward/backward (before averaging); training diverged (lower"
-                      + " training.learning_rate or set training.grad_clip)",
-                  rank, e.getKey(), i - off, v, step));
-        }
-      }
-      off += len;
-    }
-  }
-
   @Override
   public void check(long step, Trainer trainer) {
     if (checksumInterval <= 0 || step % checksumInterval != 0) {
       return;
     }
-    double sum = 0;
-    // The trained parameters: frozen ones (a LoRA base) cannot drift apart.
-    for (Parameter p : trainer.trainable().values()) {
-      for (float v : p.getArray().toFloatArray()) {
-        sum += v;
-      }
-    }
+    double sum = ReplicaChecks.parameterSum(trainer);
     long t0 = System.nanoTime();
     client.checksum(step, sum);
     commNanos += System.nanoTime() - t0;

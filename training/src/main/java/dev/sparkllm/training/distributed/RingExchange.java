@@ -1,10 +1,9 @@
 package dev.sparkllm.training.distributed;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.nn.Parameter;
-import dev.sparkllm.core.SparkLlmException;
 import dev.sparkllm.training.GradientExchange;
 import dev.sparkllm.training.Trainer;
+import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -105,7 +104,7 @@ public final class RingExchange implements GradientExchange, AutoCloseable {
       off += v.length;
     }
     flat[off] = (float) loss;
-    checkFinite(step, flat, grads);
+    ReplicaChecks.requireFinite(rank, step, FloatBuffer.wrap(flat), grads);
     long t0 = System.nanoTime();
     ring.average(step, flat);
     commNanos += System.nanoTime() - t0;
@@ -121,37 +120,12 @@ public final class RingExchange implements GradientExchange, AutoCloseable {
     return flat[off];
   }
 
-  /** A non-finite gradient is reported by the rank whose backward produced it, before averaging. */
-  private void checkFinite(long step, float[] flat, Map<String, NDArray> grads) {
-    int off = 0;
-    for (Map.Entry<String, NDArray> e : grads.entrySet()) {
-      int len = Math.toIntExact(e.getValue().size());
-      for (int i = off; i < off + len; i++) {
-        if (!Float.isFinite(flat[i])) {
-          throw new SparkLlmException(
-              String.format(
-                  "rank %d: gradient of %s[%d] is %s at step %d, from its own"
-                      + " forward/backward (before averaging); training diverged (lower"
-                      + " training.learning_rate or set training.grad_clip)",
-                  rank, e.getKey(), i - off, flat[i], step));
-        }
-      }
-      off += len;
-    }
-  }
-
   @Override
   public void check(long step, Trainer trainer) {
     if (checksumInterval <= 0 || step % checksumInterval != 0) {
       return;
     }
-    double sum = 0;
-    // The trained parameters: frozen ones (a LoRA base) cannot drift apart.
-    for (Parameter p : trainer.trainable().values()) {
-      for (float v : p.getArray().toFloatArray()) {
-        sum += v;
-      }
-    }
+    double sum = ReplicaChecks.parameterSum(trainer);
     long t0 = System.nanoTime();
     control.checksum(step, sum);
     commNanos += System.nanoTime() - t0;
