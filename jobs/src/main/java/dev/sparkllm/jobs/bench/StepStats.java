@@ -8,7 +8,9 @@ import java.util.List;
 /**
  * A run's timed metrics.jsonl lines turned into a row. Medians over the timed steps: on a shared
  * machine one descheduled step would otherwise move a mean of five by tens of percent. Means are
- * kept in the JSON as well.
+ * kept in the JSON as well. When replicas synchronize every H &gt; 1 steps (local SGD, DiLoCo) one
+ * step in H carries the whole exchange, and a median would leave it out: such rows use means over
+ * the timed steps.
  */
 final class StepStats {
   private StepStats() {}
@@ -28,7 +30,7 @@ final class StepStats {
       // Each line covers one step (log_interval=1), so its tokens/s is that step's.
       stepMs.add(tokensPerStep / m.get("tokens_per_s").asDouble() * 1e3);
     }
-    double step = median(stepMs);
+    double step = typical(timed, stepMs);
     return new TrainingRow.Measured(
         s.preset(),
         s.params(),
@@ -61,8 +63,8 @@ final class StepStats {
       received += m.path("bytes_received").asDouble();
     }
     int k = timed.size();
-    double compute = median(computeMs);
-    double comm = median(commMs);
+    double compute = typical(timed, computeMs);
+    double comm = typical(timed, commMs);
     long bytesSent = Math.round(sent / k);
     long bytesReceived = Math.round(received / k);
     Double mbPerS = comm > 0 ? (bytesSent + bytesReceived) / 1e6 / (comm / 1e3) : null;
@@ -82,6 +84,12 @@ final class StepStats {
   /** One gradient frame: header plus every parameter and the loss at the wire's width. */
   static long frameBytes(long params, WireDtype wire) {
     return wire.frameBytes(params + 1);
+  }
+
+  /** The median, or the mean when the lines come from a run that synchronizes every H > 1 steps. */
+  static double typical(List<JsonNode> timed, List<Double> xs) {
+    boolean rounds = !timed.isEmpty() && timed.get(0).path("sync_every").asInt(1) > 1;
+    return rounds ? mean(xs) : median(xs);
   }
 
   static double median(List<Double> xs) {
