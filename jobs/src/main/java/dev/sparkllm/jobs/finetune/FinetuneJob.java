@@ -119,8 +119,6 @@ public final class FinetuneJob {
               + Storage.join(prepared, FinetuneData.STATS)
               + " for why rows were rejected");
     }
-    String tokenizer = Storage.join(prepared, Checkpoints.TOKENIZER);
-    Storage.writeString(tokenizer, base.tokenizerJson());
     if (kind == FinetuneData.Kind.PREFERENCE) {
       PreferenceTokens.write(
           spark,
@@ -132,6 +130,9 @@ public final class FinetuneJob {
       Storage.writeString(Storage.join(tokens, Checkpoints.TOKENIZER), base.tokenizerJson());
       return tokens;
     }
+    // The tokenize job reads the tokenizer from a path; the pairs above are encoded in memory.
+    String tokenizer = Storage.join(prepared, Checkpoints.TOKENIZER);
+    Storage.writeString(tokenizer, base.tokenizerJson());
     TokenizeJob.run(spark, config, Storage.join(prepared, "examples"), tokenizer, tokens, false);
     if (st.chatRows() > 0) {
       // Training copies it into every checkpoint, so the model keeps the format it learned.

@@ -95,13 +95,7 @@ public final class DriverExchange implements GradientExchange {
 
   @Override
   public void check(long step, Trainer trainer) {
-    if (checksumInterval <= 0 || step % checksumInterval != 0) {
-      return;
-    }
-    double sum = ReplicaChecks.parameterSum(trainer);
-    long t0 = System.nanoTime();
-    client.checksum(step, sum);
-    commNanos += System.nanoTime() - t0;
+    commNanos += ReplicaChecks.checksumRound(client, checksumInterval, step, trainer);
   }
 
   @Override

@@ -38,7 +38,7 @@ final class ReplicaChecks {
    * The sum of the trained parameters, compared across replicas; frozen ones (a LoRA base) cannot
    * drift apart.
    */
-  static double parameterSum(Trainer trainer) {
+  private static double parameterSum(Trainer trainer) {
     double sum = 0;
     for (Parameter p : trainer.trainable().values()) {
       for (float v : p.getArray().toFloatArray()) {
@@ -46,5 +46,19 @@ final class ReplicaChecks {
       }
     }
     return sum;
+  }
+
+  /**
+   * When {@code step} is a multiple of {@code interval}, sends this replica's parameter sum to the
+   * driver to compare across replicas; returns the nanoseconds spent waiting on it (communication).
+   */
+  static long checksumRound(GradientClient client, int interval, long step, Trainer trainer) {
+    if (interval <= 0 || step % interval != 0) {
+      return 0;
+    }
+    double sum = parameterSum(trainer);
+    long t0 = System.nanoTime();
+    client.checksum(step, sum);
+    return System.nanoTime() - t0;
   }
 }

@@ -122,13 +122,7 @@ public final class RingExchange implements GradientExchange, AutoCloseable {
 
   @Override
   public void check(long step, Trainer trainer) {
-    if (checksumInterval <= 0 || step % checksumInterval != 0) {
-      return;
-    }
-    double sum = ReplicaChecks.parameterSum(trainer);
-    long t0 = System.nanoTime();
-    control.checksum(step, sum);
-    commNanos += System.nanoTime() - t0;
+    commNanos += ReplicaChecks.checksumRound(control, checksumInterval, step, trainer);
   }
 
   @Override
