@@ -262,6 +262,83 @@ class FinetuneCommandTest {
     assertThat(tensors.get("h.0.attn.c_attn.weight")).hasSize(32 * 96);
   }
 
+  static CliCapture finetune(String method, Path jsonl, String run) {
+    return CliCapture.run(
+        "finetune",
+        "--base",
+        base.toString(),
+        "--data",
+        jsonl.toString(),
+        "--output",
+        run,
+        "--method",
+        method,
+        "--master",
+        "local[2]",
+        "--set",
+        "training.max_steps=20",
+        "--set",
+        "training.batch_size=8",
+        "--set",
+        "training.eval_interval=10",
+        "--set",
+        "training.eval_batches=1",
+        "--set",
+        "training.threads=1",
+        "--set",
+        "finetune.validation_fraction=0.2");
+  }
+
+  @Test
+  void dpoTrainsOnPreferencePairsFromRawJsonl() throws Exception {
+    List<String> answers = new ArrayList<>(ANSWERS.values());
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      int k = 0;
+      for (Map.Entry<String, String> e : ANSWERS.entrySet()) {
+        String wrong = answers.get((k++ + 1) % answers.size());
+        lines.add(
+            "{\"prompt\": \""
+                + e.getKey()
+                + "?\", \"chosen\": \""
+                + e.getValue()
+                + "\", \"rejected\": \""
+                + wrong
+                // Two rounds held out: one full validation batch, so evaluations run.
+                + (i >= 4 ? "\", \"split\": \"validation\"}" : "\"}"));
+      }
+    }
+    lines.add("{\"prompt\": \"sky?\", \"chosen\": \"blue\"}");
+    Path jsonl = dir.resolve("dpo.jsonl");
+    Files.write(jsonl, lines);
+    String run = dir.resolve("dpo-run").toString();
+    CliCapture c = finetune("dpo", jsonl, run);
+    assertThat(c.exitCode).as(c.err).isZero();
+
+    JsonNode stats = Json.MAPPER.readTree(Path.of(run, "prepared", "stats.json").toFile());
+    assertThat(stats.at("/rejected/by_reason/missing_field").asLong()).isEqualTo(1);
+    // Every kept row became a pair (none lost to truncation), split into train and validation.
+    JsonNode pairs = Json.MAPPER.readTree(Path.of(run, "data", "stats.json").toFile());
+    assertThat(pairs.at("/train/pairs").asLong() + pairs.at("/validation/pairs").asLong())
+        .isEqualTo(ANSWERS.size() * 6L);
+    assertThat(pairs.at("/train/dropped").asLong()).isZero();
+    List<String> metrics = Files.readAllLines(Path.of(run, "metrics.jsonl"));
+    assertThat(metrics).anySatisfy(l -> assertThat(l).contains("\"eval_rewards_accuracy\""));
+    assertThat(Checkpoints.latest(run)).isNotNull();
+  }
+
+  @Test
+  void loraTrainsOnlyAdaptersOnInstructionRows() throws Exception {
+    String run = dir.resolve("lora-run").toString();
+    CliCapture c = finetune("lora", data(), run);
+    assertThat(c.exitCode).as(c.err).isZero();
+    String ckpt = Checkpoints.latest(run);
+    assertThat(Path.of(ckpt, "adapter_model.safetensors")).exists();
+    assertThat(Path.of(ckpt, "adapter_config.json")).exists();
+    List<String> metrics = Files.readAllLines(Path.of(run, "metrics.jsonl"));
+    assertThat(metrics).anySatisfy(l -> assertThat(l).contains("\"trainable_parameters\""));
+  }
+
   @Test
   void anUnknownMethodIsAOneLineError() throws Exception {
     CliCapture c =
