@@ -188,6 +188,11 @@ common_confs() {
   local java_opts="-Dai.djl.offline=true${SPARK_LLM_JAVA_OPTS:+ $SPARK_LLM_JAVA_OPTS}"
   conf "spark.driver.extraJavaOptions=$java_opts"
   conf "spark.executor.extraJavaOptions=$java_opts"
+  # glibc malloc on the executors, as bin/spark-llm sets it locally: a training step's large
+  # temporaries stay in the heap instead of being mmapped and page-faulted in every step.
+  conf "spark.executorEnv.MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-33554432}"
+  conf "spark.executorEnv.MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-4294967296}"
+  conf "spark.executorEnv.MALLOC_TOP_PAD_=${MALLOC_TOP_PAD_:-268435456}"
   # pipeline contains train: it needs the same barrier-stage settings.
   if trains; then
     # The trainer's barrier stage needs all replicas at once and no duplicate attempts.

@@ -5,8 +5,9 @@
 #
 #   jobs/scripts/convergence.sh OUT [REPLICAS] [SCHEMES] [STEPS] [-- extra train args]
 #     REPLICAS  replica counts, default "2 4"
-#     SCHEMES   sync schemes as MODE or MODE:H, default "step diloco:20 local_sgd:20";
-#               "default" runs the config's own scheme
+#     SCHEMES   sync schemes as MODE, MODE:H or MODE:H:KEY=VALUE (a training.distributed
+#               setting, e.g. diloco:20:outer_momentum=0.5), default "step diloco:20
+#               local_sgd:20"; "default" runs the config's own scheme
 #     STEPS     optimizer steps per run, default 200 (a multiple of every H)
 #
 # Every scheme at N replicas runs the same number of optimizer steps with the same batch per
@@ -41,11 +42,10 @@ printf '%-4s %-16s %8s %12s %10s\n' N sync steps val_loss vs_step
 for n in $REPLICAS; do
   base=""
   for scheme in $SCHEMES; do
-    mode="${scheme%%:*}"
-    every=""
-    [[ "$scheme" == *:* ]] && every="${scheme#*:}"
-    run="$OUT/run-n$n-${scheme/:/-}"
+    IFS=: read -r mode every setting <<<"$scheme"
+    run="$OUT/run-n$n-${scheme//[:=]/-}"
     args=()
+    [[ -n "$setting" ]] && args+=(--set "training.distributed.$setting")
     [[ "$mode" != default ]] && args+=(--set "training.distributed.sync=$mode")
     [[ -n "$every" ]] && args+=(--set "training.distributed.sync_every=$every")
     rm -rf "$run"
@@ -61,8 +61,8 @@ for n in $REPLICAS; do
     printf '%-4s %-16s %8s %12s %10s\n' "$n" "$scheme" "$STEPS" "$loss" "$rel"
     [[ $first -eq 1 ]] || echo "," >> "$OUT/convergence.json"
     first=0
-    printf '{"replicas":%s,"sync":"%s","sync_every":%s,"steps":%s,"val_loss":%s}' \
-      "$n" "$mode" "${every:-null}" "$STEPS" "${loss:-null}" >> "$OUT/convergence.json"
+    printf '{"replicas":%s,"sync":"%s","sync_every":%s,"setting":"%s","steps":%s,"val_loss":%s}' \
+      "$n" "$mode" "${every:-null}" "$setting" "$STEPS" "${loss:-null}" >> "$OUT/convergence.json"
   done
 done
 echo "]" >> "$OUT/convergence.json"

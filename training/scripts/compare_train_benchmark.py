@@ -9,6 +9,12 @@ summary as JSON.
 
   python3 training/scripts/compare_train_benchmark.py [presets=tiny,mini] [threads=1,2] [reps=5]
       [steps=3] [batch=4] [seq=0] [out=bench-out/train-compare.json] [python=/usr/bin/python3]
+      [malloc=tuned|default]
+
+malloc=tuned (the default) gives both processes the glibc malloc settings that bin/spark-llm
+exports (MALLOC_SETTINGS below): a step's large temporaries then come from the heap instead of a
+fresh mmap that page-faults in full every step. Both engines allocate through glibc, both gain,
+so the comparison stays fair; malloc=default measures both without them.
 
 Run from the repository root after `bin/spark-llm --version` (which builds jobs/target).
 """
@@ -19,6 +25,9 @@ import subprocess
 import sys
 import time
 
+# As bin/spark-llm (keep in step): glibc caps the mmap threshold at 32 MiB on 64-bit.
+MALLOC_SETTINGS = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "4294967296",
+                   "MALLOC_TOP_PAD_": "268435456"}
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -42,6 +51,8 @@ def main():
         # Pin every thread pool of both sides, so neither gets extra cores the other lacks.
         env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
                    OPENBLAS_NUM_THREADS=threads)
+        if a.get("malloc", "tuned") == "tuned":
+            env.update(MALLOC_SETTINGS)
         args = common + [f"threads={threads}"]
         sides = {
             "djl": ["java", "-Dai.djl.offline=true", "-cp", cp,
@@ -78,6 +89,8 @@ def main():
         "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                      if l.startswith("model name")), "?"),
         "cores": os.cpu_count(),
+        "malloc": a.get("malloc", "tuned"),
+        "malloc_settings": MALLOC_SETTINGS if a.get("malloc", "tuned") == "tuned" else None,
         "load_average_at_end": os.getloadavg(),
     }
     print(f"{'preset':8} {'thr':>3} {'DJL tok/s':>10} {'torch tok/s':>11} {'ratio':>6}"

@@ -120,6 +120,17 @@ public final class NetworkArgs {
       return s == null || s.isBlank() ? null : s.trim();
     }
 
+    /**
+     * {@code steps} rounded up to whole rounds of H steps. A run that synchronizes every H steps
+     * exchanges on the steps that are multiples of H and on its last step; a warm-up or timed
+     * window that ends inside a round would count one exchange too many or too few (a window of 20
+     * steps after one warm-up step at H = 20 held two exchanges, as if H were 10).
+     */
+    int wholeRounds(int steps) {
+      int h = syncEvery == null ? 1 : syncEvery;
+      return (steps + h - 1) / h * h;
+    }
+
     /** The --set entries this variant adds. */
     List<String> overrides() {
       List<String> o = new ArrayList<>();

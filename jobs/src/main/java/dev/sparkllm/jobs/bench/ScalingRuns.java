@@ -123,8 +123,12 @@ final class ScalingRuns {
     for (int n : o.replicas()) {
       maxReplicas = n <= slots ? Math.max(maxReplicas, n) : maxReplicas;
     }
+    int longest = o.warmup() + o.steps(preset);
+    for (Variant v : variants) {
+      longest = Math.max(longest, v.wholeRounds(o.warmup()) + v.wholeRounds(o.steps(preset)));
+    }
     // Enough rows that no rank wraps into a second epoch during the run.
-    int rows = batch * accum * maxReplicas * (o.warmup() + o.steps(preset)) + batch;
+    int rows = batch * accum * maxReplicas * longest + batch;
     String data = work.resolve("data-" + preset).toString();
     writeShards(data, rows, seq, o.vocab(), o.seed());
 
@@ -194,9 +198,12 @@ final class ScalingRuns {
         out.add(TrainingRow.NotRun.failed(preset, n, wire, e.getMessage()).with(setup));
         continue;
       }
+      int warmup = v.wholeRounds(o.warmup());
       TrainingRow.LinkBytes bytes =
-          nets == null ? null : linkBytes(before, nets.counters(), n, o.warmup() + o.steps(preset));
-      List<JsonNode> timed = readTimed(run, o.warmup());
+          nets == null
+              ? null
+              : linkBytes(before, nets.counters(), n, warmup + v.wholeRounds(o.steps(preset)));
+      List<JsonNode> timed = readTimed(run, warmup);
       TrainingRow.Measured r = StepStats.measured(shape, "distributed", n, wire, timed);
       double tps = r.tokensPerS();
       if (n == 1) {
@@ -249,7 +256,8 @@ final class ScalingRuns {
                 "model.preset=" + preset,
                 "model.vocab_size=0",
                 "training.batch_size=" + batch,
-                "training.max_steps=" + (o.warmup() + o.steps(preset)),
+                "training.max_steps="
+                    + (v.wholeRounds(o.warmup()) + v.wholeRounds(o.steps(preset))),
                 "training.warmup_steps=0",
                 "training.eval_interval=0",
                 "training.checkpoint_interval=0",

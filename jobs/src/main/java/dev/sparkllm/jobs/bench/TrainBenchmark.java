@@ -20,10 +20,12 @@ import java.util.Random;
  * <pre>
  * java -cp jobs/target/spark-llm-jobs-0.1.0-SNAPSHOT.jar:$(cat jobs/target/classpath.txt) \
  *     dev.sparkllm.jobs.bench.TrainBenchmark [presets=tiny,mini] [steps=5] [batch=8]
- *     [seq=0 (context)] [peak_gflops=auto] [threads=0 (PyTorch default)] [profile=false]
+ *     [seq=0 (context)] [peak_gflops=auto] [threads=0 (PyTorch default)] [profile=false] [trace=DIR]
  * </pre>
  *
- * {@code profile=true} adds the time per phase of a step ({@link TrainStepProfile}). Besides wall
+ * {@code profile=true} adds the time per phase of a step ({@link TrainStepProfile}); {@code
+ * trace=DIR} records one step with libtorch's own profiler into {@code DIR/djl-PRESET.json} (Chrome
+ * trace format, one event per ATen op), for {@code training/scripts/op_profile.py}. Besides wall
  * time it reports tokens per CPU-second of the calling thread, the steadier figure on a shared
  * machine at one thread. {@code training/scripts/compare_train_benchmark.py} runs it alternately
  * with the PyTorch baseline (docs/benchmarks.md).
@@ -113,6 +115,9 @@ public final class TrainBenchmark {
         m.put("last_loss", loss);
         if (Boolean.parseBoolean(a.getOrDefault("profile", "false"))) {
           m.put("profile", TrainStepProfile.run(t, rows, steps));
+        }
+        if (a.containsKey("trace")) {
+          m.put("trace", TrainStepProfile.trace(t, rows, a.get("trace"), preset));
         }
         results.add(m);
       }

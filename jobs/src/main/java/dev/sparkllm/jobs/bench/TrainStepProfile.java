@@ -47,6 +47,26 @@ final class TrainStepProfile {
     return out;
   }
 
+  /**
+   * Records one step (after a warm-up) with libtorch's profiler into {@code dir/djl-PRESET.json};
+   * returns the file's path.
+   */
+  static String trace(Trainer t, int[][] rows, String dir, String preset) {
+    TrainStepProfile p = new TrainStepProfile();
+    p.step(t, rows, 0);
+    java.io.File out = new java.io.File(dir, "djl-" + preset + ".json");
+    if (!out.getParentFile().isDirectory() && !out.getParentFile().mkdirs()) {
+      throw new IllegalArgumentException("trace=" + dir + ": cannot create the directory");
+    }
+    JniUtils.startProfile(false, true, false);
+    try {
+      p.step(t, rows, 1);
+    } finally {
+      JniUtils.stopProfile(out.getAbsolutePath());
+    }
+    return out.getPath();
+  }
+
   private void mark() {
     wall = System.nanoTime();
     cpu = THREADS.getCurrentThreadCpuTime();

@@ -34,6 +34,18 @@ class NetworkArgsTest {
         .hasMessageContaining("--sync takes MODE or MODE:H");
   }
 
+  /** Warm-up and timed window of a scheme that syncs every H steps hold whole rounds only. */
+  @Test
+  void windowsOfRoundBasedSchemesAreWholeRounds() {
+    NetworkArgs.Variant diloco = NetworkArgs.Variant.of("diloco:20", "ring");
+    assertThat(diloco.wholeRounds(1)).isEqualTo(20);
+    assertThat(diloco.wholeRounds(20)).isEqualTo(20);
+    assertThat(diloco.wholeRounds(21)).isEqualTo(40);
+    NetworkArgs.Variant step = NetworkArgs.Variant.of("step", "driver");
+    assertThat(step.wholeRounds(1)).isEqualTo(1);
+    assertThat(NetworkArgs.Variant.DEFAULT.wholeRounds(7)).isEqualTo(7);
+  }
+
   @Test
   void linkRatesParseToTcSettings() {
     Link g = Link.parse("1gbit");

@@ -10,6 +10,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
+import dev.sparkllm.training.fused.FusedOps;
 import java.util.Map;
 
 /** Position-wise MLP, 4× wide, GELU with the tanh approximation (GPT-2's {@code gelu_new}). */
@@ -63,10 +64,20 @@ public final class Mlp extends GptModule {
   /**
    * GPT-2's {@code gelu_new}, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as the equal
    * x·sigmoid(x·(a + b·x²)) with a = 2√(2/π), b = 0.044715·a (since 0.5·(1 + tanh(z)) =
-   * sigmoid(2z)): six elementwise ops instead of nine, each one a kernel in forward and backward
-   * and a temporary autograd keeps. DJL's gelu is the exact erf form, and it has no tanh variant.
+   * sigmoid(2z)). PyTorch's fused kernel when it is reachable ({@link FusedOps#geluTanh}), which
+   * makes mini's MLP about three times cheaper on a CPU; else composed.
    */
   static NDArray geluTanh(NDArray x) {
+    NDArray fused = FusedOps.geluTanh(x);
+    return fused != null ? fused : geluTanhComposed(x);
+  }
+
+  /**
+   * The composed form: six elementwise ops instead of the formula's nine, each one a kernel in
+   * forward and backward and a temporary autograd keeps. DJL's gelu is the exact erf form, and it
+   * has no tanh variant.
+   */
+  static NDArray geluTanhComposed(NDArray x) {
     // Scalar operands from Scalars, never DJL's Number overloads (see Scalars for why).
     NDArray inner = x.square().mul(Scalars.of(x, GELU_B)).add(Scalars.of(x, GELU_A)).mul(x);
     return x.mul(Activation.sigmoid(inner));

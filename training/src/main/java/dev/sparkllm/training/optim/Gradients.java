@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.sparkllm.training.fused.FusedOps;
 import java.util.Collection;
 
 /**
@@ -70,7 +71,9 @@ public final class Gradients {
     double sum = 0;
     for (NDArray g : grads) {
       NDArray g32 = g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false);
-      sum += g32.square().sum().toType(DataType.FLOAT64, false).getDouble();
+      // norm() reduces without the full-size temporary that square().sum() allocates.
+      double n = g32.norm().toType(DataType.FLOAT64, false).getDouble();
+      sum += n * n;
     }
     return Math.sqrt(sum);
   }
@@ -81,6 +84,18 @@ public final class Gradients {
    * clipping.
    */
   public static double clipGlobalNorm(Collection<NDArray> grads, double maxNorm) {
+    if (!grads.isEmpty()) {
+      // One call into PyTorch instead of four JNI calls per gradient (and a second pass to scale).
+      Double fused = FusedOps.clipGradNorm(new java.util.ArrayList<>(grads), maxNorm);
+      if (fused != null) {
+        return fused;
+      }
+    }
+    return clipGlobalNormComposed(grads, maxNorm);
+  }
+
+  /** As {@link #clipGlobalNorm}, composed from DJL ops (the fallback; tests compare the two). */
+  static double clipGlobalNormComposed(Collection<NDArray> grads, double maxNorm) {
     double norm = globalNorm(grads);
     if (maxNorm > 0) {
       double coef = maxNorm / (norm + 1e-6);

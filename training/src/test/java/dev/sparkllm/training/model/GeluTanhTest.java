@@ -22,9 +22,30 @@ class GeluTanhTest {
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
   }
 
-  /** The sigmoid form equals GPT-2's tanh formula, values and gradients, tails included. */
+  /**
+   * Both the fused kernel (what the model runs) and the composed sigmoid form equal GPT-2's tanh
+   * formula, values and gradients, tails included.
+   */
   @Test
-  void matchesGpt2TanhFormulaAndItsGradient() throws Exception {
+  void fusedMatchesGpt2TanhFormulaAndItsGradient() throws Exception {
+    check(Mlp::geluTanh);
+  }
+
+  @Test
+  void composedMatchesGpt2TanhFormulaAndItsGradient() throws Exception {
+    check(Mlp::geluTanhComposed);
+  }
+
+  /** The model's GELU is the fused one here: the archive loads and keeps the autograd graph. */
+  @Test
+  void theFusedKernelIsReachable() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      assertThat(dev.sparkllm.training.fused.FusedOps.geluTanh(m.create(new float[] {1f})))
+          .isNotNull();
+    }
+  }
+
+  private static void check(java.util.function.UnaryOperator<NDArray> geluTanh) throws Exception {
     float[] xs = new float[401];
     for (int i = 0; i < xs.length; i++) {
       xs[i] = -20f + i * 0.1f;
@@ -34,7 +55,7 @@ class GeluTanhTest {
       x.setRequiresGradient(true);
       float[] y;
       try (AutoCloseable rec = Gradients.recording()) {
-        NDArray out = Mlp.geluTanh(x);
+        NDArray out = geluTanh.apply(x);
         y = out.toFloatArray();
         Gradients.backward(out.sum());
       }

@@ -108,18 +108,94 @@ class OptimTest {
     return out;
   }
 
+  /**
+   * The in-place update (two temporaries) against the previous one written as the textbook formula
+   * with a temporary per term, over five steps on random matrices with a warm-up lr of 0 first
+   * (which must leave the parameters alone and still move the moments).
+   */
+  @Test
+  void fusedUpdateMatchesTheTextbookFormulation() {
+    inPlaceUpdateMatchesTheTextbookFormulation(false);
+  }
+
+  @Test
+  void composedUpdateMatchesTheTextbookFormulation() {
+    inPlaceUpdateMatchesTheTextbookFormulation(true);
+  }
+
+  private static void inPlaceUpdateMatchesTheTextbookFormulation(boolean composed) {
+    double b1 = 0.9;
+    double b2 = 0.95;
+    double eps = 1e-8;
+    double wd = 0.1;
+    double[] lrs = {0.0, 3e-3, 6e-4, 6e-4, 1e-4};
+    java.util.Random r = new java.util.Random(7);
+    float[] w0 = new float[64 * 48];
+    for (int i = 0; i < w0.length; i++) {
+      w0[i] = (float) (0.02 * r.nextGaussian());
+    }
+    try (NDManager m = NDManager.newBaseManager()) {
+      Map<String, Parameter> params = new LinkedHashMap<>();
+      params.put("w", param(m, "w", w0, new Shape(64, 48)));
+      NDArray ref = m.create(w0, new Shape(64, 48));
+      NDArray mm = ref.zerosLike();
+      NDArray vv = ref.zerosLike();
+      AdamW opt = new AdamW(params, b1, b2, eps, wd);
+      for (int t = 1; t <= lrs.length; t++) {
+        float[] g = new float[w0.length];
+        for (int i = 0; i < g.length; i++) {
+          g[i] = (float) (r.nextGaussian() * (i % 7 == 0 ? 1e-4 : 1e-2));
+        }
+        double lr = lrs[t - 1];
+        try (NDManager step = m.newSubManager()) {
+          NDArray grad = step.create(g, new Shape(64, 48));
+          if (composed) {
+            opt.updateComposed(params, Map.of("w", grad), lr);
+          } else {
+            opt.update(params, Map.of("w", grad), lr);
+          }
+          // The previous implementation, op for op.
+          ref.muli(1 - lr * wd);
+          mm.muli(b1).addi(grad.mul(1 - b1));
+          vv.muli(b2).addi(grad.square().muli(1 - b2));
+          NDArray denom = vv.div(1 - Math.pow(b2, t)).sqrt().addi(eps);
+          ref.subi(mm.div(denom).muli(lr / (1 - Math.pow(b1, t))));
+        }
+        float[] got = params.get("w").getArray().toFloatArray();
+        float[] want = ref.toFloatArray();
+        if (t == 1) {
+          assertThat(got).containsExactly(w0); // lr 0: decay and step are both no-ops
+        }
+        for (int i = 0; i < got.length; i++) {
+          assertThat(got[i]).as("step %d, element %d", t, i).isCloseTo(want[i], within(2e-7f));
+        }
+      }
+      assertThat(opt.state().get("m.w").toFloatArray())
+          .containsExactly(mm.toFloatArray(), within(1e-8f));
+    }
+  }
+
   @Test
   void clippingScalesToTheGlobalNorm() {
+    clipping(Gradients::clipGlobalNorm);
+  }
+
+  @Test
+  void composedClippingScalesToTheGlobalNorm() {
+    clipping(Gradients::clipGlobalNormComposed);
+  }
+
+  private static void clipping(java.util.function.ToDoubleBiFunction<List<NDArray>, Double> clip) {
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray a = m.create(new float[] {3f, 0f});
       NDArray b = m.create(new float[] {4f});
-      double norm = Gradients.clipGlobalNorm(List.of(a, b), 1.0);
+      double norm = clip.applyAsDouble(List.of(a, b), 1.0);
       assertThat(norm).isCloseTo(5.0, within(1e-9));
       assertThat(a.toFloatArray()).containsExactly(new float[] {0.6f, 0f}, within(1e-6f));
       assertThat(b.toFloatArray()).containsExactly(new float[] {0.8f}, within(1e-6f));
       assertThat(Gradients.globalNorm(List.of(a, b))).isCloseTo(1.0, within(1e-6));
       // Below the threshold nothing changes.
-      assertThat(Gradients.clipGlobalNorm(List.of(a, b), 10.0)).isCloseTo(1.0, within(1e-6));
+      assertThat(clip.applyAsDouble(List.of(a, b), 10.0)).isCloseTo(1.0, within(1e-6));
       assertThat(a.toFloatArray()).containsExactly(new float[] {0.6f, 0f}, within(1e-6f));
     }
   }
