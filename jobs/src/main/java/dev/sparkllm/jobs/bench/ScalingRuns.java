@@ -125,7 +125,7 @@ final class ScalingRuns {
     }
     int longest = o.warmup() + o.steps(preset);
     for (Variant v : variants) {
-      longest = Math.max(longest, v.wholeRounds(o.warmup()) + v.wholeRounds(o.steps(preset)));
+      longest = Math.max(longest, runSteps(o, preset, v));
     }
     // Enough rows that no rank wraps into a second epoch during the run.
     int rows = batch * accum * maxReplicas * longest + batch;
@@ -200,9 +200,7 @@ final class ScalingRuns {
       }
       int warmup = v.wholeRounds(o.warmup());
       TrainingRow.LinkBytes bytes =
-          nets == null
-              ? null
-              : linkBytes(before, nets.counters(), n, warmup + v.wholeRounds(o.steps(preset)));
+          nets == null ? null : linkBytes(before, nets.counters(), n, runSteps(o, preset, v));
       List<JsonNode> timed = readTimed(run, warmup);
       TrainingRow.Measured r = StepStats.measured(shape, "distributed", n, wire, timed);
       double tps = r.tokensPerS();
@@ -256,8 +254,7 @@ final class ScalingRuns {
                 "model.preset=" + preset,
                 "model.vocab_size=0",
                 "training.batch_size=" + batch,
-                "training.max_steps="
-                    + (v.wholeRounds(o.warmup()) + v.wholeRounds(o.steps(preset))),
+                "training.max_steps=" + runSteps(o, preset, v),
                 "training.warmup_steps=0",
                 "training.eval_interval=0",
                 "training.checkpoint_interval=0",
@@ -270,6 +267,11 @@ final class ScalingRuns {
     all.addAll(v.overrides());
     all.addAll(overrides);
     return Config.load(configFile, all);
+  }
+
+  /** Optimizer steps of one run of {@code v}: its warm-up and timed window, whole rounds each. */
+  private static int runSteps(DistributedBenchOptions o, String preset, Variant v) {
+    return v.wholeRounds(o.warmup()) + v.wholeRounds(o.steps(preset));
   }
 
   /** The metrics.jsonl lines after the warm-up steps. */

@@ -13,6 +13,7 @@ import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -102,7 +103,7 @@ public final class FusedOps {
    * maxNorm} ≤ 0), as torch.nn.utils.clip_grad_norm_, in one call; returns the norm before
    * clipping, or null when the archive is unavailable (nothing was changed then).
    */
-  public static Double clipGradNorm(List<NDArray> grads, double maxNorm) {
+  public static Double clipGradNorm(Collection<NDArray> grads, double maxNorm) {
     PtSymbolBlock module = module("clip_grad_norm.pt");
     if (module == null) {
       return null;
@@ -117,12 +118,8 @@ public final class FusedOps {
     }
   }
 
-  private static PtNDArray[] pt(List<NDArray> arrays) {
-    PtNDArray[] out = new PtNDArray[arrays.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = (PtNDArray) arrays.get(i);
-    }
-    return out;
+  private static PtNDArray[] pt(Collection<NDArray> arrays) {
+    return arrays.stream().map(PtNDArray.class::cast).toArray(PtNDArray[]::new);
   }
 
   private static PtSymbolBlock module(String resource) {

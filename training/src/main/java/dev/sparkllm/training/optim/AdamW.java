@@ -63,10 +63,23 @@ public final class AdamW implements AutoCloseable {
    * run with autograd off (the default outside {@link Gradients#recording()}).
    */
   public void update(Map<String, Parameter> params, Map<String, NDArray> grads, double lr) {
+    update(params, grads, lr, true);
+  }
+
+  /** As above; {@code fused} false composes the update from DJL ops (tests compare the two). */
+  void update(Map<String, Parameter> params, Map<String, NDArray> grads, double lr, boolean fused) {
     step++;
-    if (!fusedUpdate(params, grads, lr)) {
+    if (!fused || !fusedUpdate(params, grads, lr)) {
       composedUpdate(params, grads, lr);
     }
+  }
+
+  /** Parameters, gradients and moments of one weight-decay group, in the same order. */
+  private static final class Group {
+    final List<NDArray> params = new ArrayList<>();
+    final List<NDArray> grads = new ArrayList<>();
+    final List<NDArray> m = new ArrayList<>();
+    final List<NDArray> v = new ArrayList<>();
   }
 
   /**
@@ -76,43 +89,34 @@ public final class AdamW implements AutoCloseable {
    */
   private boolean fusedUpdate(
       Map<String, Parameter> params, Map<String, NDArray> grads, double lr) {
-    List<List<NDArray>> decayed = groups();
-    List<List<NDArray>> plain = groups();
+    Group decayed = new Group();
+    Group plain = new Group();
     for (Map.Entry<String, Parameter> e : params.entrySet()) {
       NDArray g = grads.get(e.getKey());
       if (g == null) {
         continue;
       }
       NDArray p = e.getValue().getArray();
-      List<List<NDArray>> group = weightDecay > 0 && decays(p) ? decayed : plain;
-      group.get(0).add(p);
-      group.get(1).add(g);
-      group.get(2).add(m.get(e.getKey()));
-      group.get(3).add(v.get(e.getKey()));
+      Group group = decayed(p) ? decayed : plain;
+      group.params.add(p);
+      group.grads.add(g);
+      group.m.add(m.get(e.getKey()));
+      group.v.add(v.get(e.getKey()));
     }
-    if (!FusedOps.adamw(
-        decayed.get(0),
-        decayed.get(1),
-        decayed.get(2),
-        decayed.get(3),
-        lr,
-        beta1,
-        beta2,
-        eps,
-        weightDecay,
-        step)) {
-      return false;
-    }
-    return FusedOps.adamw(
-        plain.get(0), plain.get(1), plain.get(2), plain.get(3), lr, beta1, beta2, eps, 0, step);
+    return fusedStep(decayed, lr, weightDecay) && fusedStep(plain, lr, 0);
   }
 
-  private static List<List<NDArray>> groups() {
-    return List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+  private boolean fusedStep(Group g, double lr, double decay) {
+    return FusedOps.adamw(g.params, g.grads, g.m, g.v, lr, beta1, beta2, eps, decay, step);
+  }
+
+  private boolean decayed(NDArray param) {
+    return weightDecay > 0 && decays(param);
   }
 
   /** The same update composed from DJL ops, for when the fused one cannot be loaded. */
-  void composedUpdate(Map<String, Parameter> params, Map<String, NDArray> grads, double lr) {
+  private void composedUpdate(
+      Map<String, Parameter> params, Map<String, NDArray> grads, double lr) {
     double bc1 = 1 - Math.pow(beta1, step);
     double bc2 = 1 - Math.pow(beta2, step);
     for (Map.Entry<String, Parameter> e : params.entrySet()) {
@@ -127,7 +131,7 @@ public final class AdamW implements AutoCloseable {
       try (NDManager scope = g.getManager().newSubManager()) {
         // Temporarily owned by the scope so every intermediate result is freed with it.
         scope.tempAttachAll(p, mt, vt);
-        if (weightDecay > 0 && decays(p)) {
+        if (decayed(p)) {
           p.muli(1 - lr * weightDecay);
         }
         // Each op is a pass over the parameter's memory and every temporary an allocation: in
@@ -142,12 +146,6 @@ public final class AdamW implements AutoCloseable {
         }
       }
     }
-  }
-
-  /** As {@link #update}, always composed from DJL ops (tests compare the two). */
-  void updateComposed(Map<String, Parameter> params, Map<String, NDArray> grads, double lr) {
-    step++;
-    composedUpdate(params, grads, lr);
   }
 
   /** Moments as named arrays (m.NAME, v.NAME), for checkpoints. */

@@ -86,7 +86,7 @@ public final class Gradients {
   public static double clipGlobalNorm(Collection<NDArray> grads, double maxNorm) {
     if (!grads.isEmpty()) {
       // One call into PyTorch instead of four JNI calls per gradient (and a second pass to scale).
-      Double fused = FusedOps.clipGradNorm(new java.util.ArrayList<>(grads), maxNorm);
+      Double fused = FusedOps.clipGradNorm(grads, maxNorm);
       if (fused != null) {
         return fused;
       }

@@ -149,11 +149,7 @@ class OptimTest {
         double lr = lrs[t - 1];
         try (NDManager step = m.newSubManager()) {
           NDArray grad = step.create(g, new Shape(64, 48));
-          if (composed) {
-            opt.updateComposed(params, Map.of("w", grad), lr);
-          } else {
-            opt.update(params, Map.of("w", grad), lr);
-          }
+          opt.update(params, Map.of("w", grad), lr, !composed);
           // The previous implementation, op for op.
           ref.muli(1 - lr * wd);
           mm.muli(b1).addi(grad.mul(1 - b1));
