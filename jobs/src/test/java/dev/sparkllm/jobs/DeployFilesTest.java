@@ -116,6 +116,13 @@ class DeployFilesTest {
         .isEqualTo("/opt/libtorch/lib");
     assertThat(conf.path("spark.executorEnv.PYTORCH_VERSION").asText()).isEqualTo("2.7.1");
     assertThat(conf.path("spark.executorEnv.PYTORCH_FLAVOR").asText()).isEqualTo("cu128");
+    // The executors' glibc malloc settings are the ones bin/spark-llm sets locally.
+    launcherMallocSettings()
+        .forEach(
+            (name, value) ->
+                assertThat(conf.path("spark.executorEnv." + name).asText())
+                    .as(name)
+                    .isEqualTo(value));
     // The driver only averages gradients.
     assertThat(spec.path("driver").has("gpu")).isFalse();
     assertThat(conf.has("spark.driver.resource.gpu.amount")).isFalse();
@@ -408,6 +415,36 @@ class DeployFilesTest {
         .containsEntry("spark.driver.extraJavaOptions", "-Dai.djl.offline=true")
         .doesNotContainKeys(
             "spark.driver.resource.gpu.amount", "spark.executor.resource.gpu.vendor");
+  }
+
+  /** MALLOC_* defaults exported by bin/spark-llm, by name (the one place they are chosen). */
+  private static Map<String, String> launcherMallocSettings() {
+    String launcher;
+    try {
+      launcher = Files.readString(repoRoot().resolve("bin/spark-llm"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("export (MALLOC_\\w+_)=\"\\$\\{\\1:-(\\d+)\\}\"")
+            .matcher(launcher);
+    while (m.find()) {
+      out.put(m.group(1), m.group(2));
+    }
+    assertThat(out).hasSize(3);
+    return out;
+  }
+
+  @Test
+  void submitScriptsPassTheLaunchersMallocSettingsToExecutors() throws Exception {
+    String common = Files.readString(DEPLOY.resolve("lib/submit-common.sh"));
+    launcherMallocSettings()
+        .forEach(
+            (name, value) ->
+                assertThat(common)
+                    .contains(
+                        "conf \"spark.executorEnv." + name + "=${" + name + ":-" + value + "}\""));
   }
 
   @Test
